@@ -1,0 +1,59 @@
+"""ml-connector: keeps SAP Business One and Salesforce aligned.
+
+The public API for plugins is what ``__all__`` lists; everything else is internal.
+"""
+
+from .components import (
+    Change,
+    ChangeBatch,
+    Check,
+    Component,
+    ComponentContext,
+    Mapping,
+    Matcher,
+    Record,
+    Sink,
+    SinkItem,
+    Source,
+    WriteResult,
+    content_hash,
+)
+from .errors import (
+    ConfigError,
+    FatalError,
+    HubError,
+    RecordError,
+    RetriableError,
+    StoreError,
+    VaultError,
+)
+from .hookspecs import hookimpl
+from .settings import Setting
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Change",
+    "ChangeBatch",
+    "Check",
+    "Component",
+    "ComponentContext",
+    "ConfigError",
+    "FatalError",
+    "HubError",
+    "Mapping",
+    "Matcher",
+    "Record",
+    "RecordError",
+    "RetriableError",
+    "Setting",
+    "Sink",
+    "SinkItem",
+    "Source",
+    "StoreError",
+    "VaultError",
+    "WriteResult",
+    "content_hash",
+    "hookimpl",
+    "__version__",
+]

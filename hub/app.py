@@ -1,0 +1,189 @@
+"""The running hub: configuration, store, vault and plugins, checked together at start-up."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import secrets
+from .components import Component, ComponentContext, IdentityMapping, Mapping, Matcher, Sink, Source
+from .config import PLUGIN_CORE_KEYS, FlowConfig, HubConfig, fail
+from .errors import ConfigError
+from .plugins import Components, PluginHost, PluginInfo, discover
+from .settings import Problem, is_secret_ref, validate
+from .store import Store
+from .vault import Vault
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class FlowParts:
+    """A flow's instantiated components."""
+
+    config: FlowConfig
+    source: Source
+    sink: Sink
+    matcher: Matcher | None
+    mapping: Mapping
+
+    def all(self) -> list[Component]:
+        return [c for c in (self.source, self.matcher, self.mapping, self.sink) if c is not None]
+
+
+class Hub:
+    def __init__(self, config: HubConfig) -> None:
+        self.config = config
+        self._store: Store | None = None
+        self._vault: Vault | None = None
+        self.host = PluginHost()
+        self.installed: dict[str, PluginInfo] = {}
+        self.components = Components()
+        self.settings: dict[str, dict[str, Any]] = {}
+        self.stopping = threading.Event()
+
+    # -- store and vault -----------------------------------------------------------------------
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = Store(self.config.store_url)
+        return self._store
+
+    @property
+    def vault(self) -> Vault:
+        if self._vault is None:
+            self._vault = Vault(self.store, self.config.key_file)
+        return self._vault
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+
+    # -- secrets -------------------------------------------------------------------------------
+    def resolve_secret(self, ref: dict[str, str], key: str) -> str:
+        kind, name = next(iter(ref.items()))
+        if kind == "env":
+            value = os.environ.get(name)
+            if value is None:
+                raise ConfigError(f"{key}: environment variable {name} is not set")
+        elif kind == "file":
+            path = Path(os.path.expanduser(name))
+            if not path.is_absolute():
+                path = self.config.path.parent / path
+            try:
+                value = path.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ConfigError(f"{key}: cannot read secret file {path}: {exc.strerror}") from None
+        else:
+            try:
+                value = self.vault.get(name)
+            except ConfigError as exc:
+                raise ConfigError(f"{key}: {exc}") from None
+        secrets.registry.add(value)
+        return value
+
+    # -- plugins -------------------------------------------------------------------------------
+    def discover(self) -> dict[str, PluginInfo]:
+        self.installed = discover(self.config.hub.get("plugin_modules") or [])
+        return self.installed
+
+    def load_plugins(self, *, flows: bool = True) -> None:
+        """Load enabled plugins and check every plugin section and flow; stop on any problem."""
+        cfg = self.config
+        installed = self.discover()
+        problems: list[Problem] = []
+        for name in cfg.plugins:
+            if name not in installed:
+                known = ", ".join(sorted(installed)) or "none"
+                problems.append(
+                    Problem(f"plugins.{name}", f"no installed plugin of that name (installed: {known})")
+                )
+        if problems:
+            raise fail(cfg.path, problems)
+        for name in cfg.enabled_plugins():
+            self.host.load(installed[name])
+        schemas = self.host.settings_schemas()
+        for name in cfg.enabled_plugins():
+            table = cfg.plugins[name]
+            v = validate(table, schemas.get(name, {}), f"plugins.{name}", ignore=PLUGIN_CORE_KEYS)
+            problems += v.problems
+            resolved = {}
+            for key, value in v.values.items():
+                if is_secret_ref(value) and schemas.get(name, {}).get(key) and schemas[name][key].secret:
+                    try:
+                        value = self.resolve_secret(value, f"plugins.{name}.{key}")
+                    except ConfigError as exc:
+                        problems.append(Problem(f"plugins.{name}.{key}", str(exc).split(": ", 1)[-1]))
+                        continue
+                resolved[key] = value
+            self.settings[name] = resolved
+        if problems:
+            raise fail(cfg.path, problems)
+        try:
+            self.host.configure(self.settings)
+        except ConfigError as exc:
+            raise ConfigError(f"configuration error in {cfg.path}:\n  - {exc}") from None
+        self.components = self.host.components()
+        if flows:
+            self._check_flows()
+
+    def _check_flows(self) -> None:
+        problems: list[Problem] = []
+        comps = self.components
+        for flow in self.config.flows.values():
+            for kind, name, registry, opts in (
+                ("source", flow.source, comps.sources, flow.source_options),
+                ("sink", flow.sink, comps.sinks, flow.sink_options),
+                ("matcher", flow.matcher, comps.matchers, flow.matcher_options),
+                ("mapping", flow.mapping, comps.mappings, flow.mapping_options),
+            ):
+                key = f"flows.{flow.name}"
+                if name is None:
+                    if opts:
+                        problems.append(Problem(f"{key}.{kind}_options", f"given but no {kind} is set"))
+                    continue
+                if name not in registry:
+                    known = ", ".join(sorted(registry)) or "none: enable the plugin that provides it"
+                    problems.append(Problem(f"{key}.{kind}", f"no {kind} named {name!r} (available: {known})"))
+                    continue
+                cls = registry[name][1]
+                problems += validate(opts, cls.options, f"{key}.{kind}_options").problems
+        if problems:
+            raise fail(self.config.path, problems)
+
+    def _make(self, registry: dict, name: str, flow: FlowConfig, opts: dict[str, Any]):
+        plugin, cls = registry[name]
+        values = validate(opts, cls.options, f"flows.{flow.name}").values
+        ctx = ComponentContext(
+            flow=flow.name,
+            plugin=plugin,
+            settings=self.settings.get(plugin, {}),
+            stopping=self.stopping,
+            logger=logging.getLogger(f"hub.flow.{flow.name}"),
+        )
+        return cls(ctx, values)
+
+    def flow_parts(self, name: str) -> FlowParts:
+        flow = self.config.flows.get(name)
+        if flow is None:
+            known = ", ".join(sorted(self.config.flows)) or "none"
+            raise ConfigError(f"no flow named {name!r} in {self.config.path} (flows: {known})")
+        c = self.components
+        if flow.mapping:
+            mapping = self._make(c.mappings, flow.mapping, flow, flow.mapping_options)
+        else:
+            ctx = ComponentContext(flow.name, "hub", {}, self.stopping, logging.getLogger("hub"))
+            mapping = IdentityMapping(ctx, {})
+        return FlowParts(
+            config=flow,
+            source=self._make(c.sources, flow.source, flow, flow.source_options),
+            sink=self._make(c.sinks, flow.sink, flow, flow.sink_options),
+            matcher=self._make(c.matchers, flow.matcher, flow, flow.matcher_options)
+            if flow.matcher
+            else None,
+            mapping=mapping,
+        )

@@ -1,0 +1,121 @@
+"""The ``hub`` command line."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from .. import __version__
+from ..config import LOG_LEVELS
+from ..errors import ConfigError, HubError, StoreError
+from ..plugins import PluginHost, discover
+from ..secrets import redact_text
+from . import common
+from .common import State
+
+log = logging.getLogger("hub")
+
+EPILOG = common.EPILOG_CODES
+
+
+class HubGroup(click.Group):
+    """The top-level group: maps hub errors to exit codes and adds plugins' commands lazily."""
+
+    _plugin_commands_loaded = False
+
+    def _load_plugin_commands(self, ctx: click.Context) -> None:
+        if self._plugin_commands_loaded:
+            return
+        self._plugin_commands_loaded = True
+        state = ctx.find_object(State)
+        try:
+            cfg = state.config() if state else None
+            disabled = set(cfg.disabled_plugins()) if cfg else set()
+            modules = (cfg.hub.get("plugin_modules") or []) if cfg else []
+        except ConfigError:
+            return  # reported when a command needs the config
+        host = PluginHost()
+        for name, info in discover(modules).items():
+            if name in disabled:
+                continue
+            try:
+                host.load(info)
+            except ConfigError as exc:
+                log.warning("%s", exc)
+        host.add_commands(self)
+        emulate = self.commands.get("emulate")
+        if isinstance(emulate, click.Group):
+            for cmd in host.emulator_commands():
+                emulate.add_command(cmd)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load_plugin_commands(ctx)
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        cmd = super().get_command(ctx, name)
+        if cmd is None or name == "emulate":
+            self._load_plugin_commands(ctx)
+            cmd = super().get_command(ctx, name)
+        return cmd
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            click.echo(f"error: {redact_text(str(exc))}", err=True)
+            ctx.exit(common.EXIT_CONFIG)
+        except StoreError as exc:
+            click.echo(f"error: {redact_text(str(exc))}", err=True)
+            ctx.exit(common.EXIT_STORE)
+        except HubError as exc:
+            click.echo(f"error: {redact_text(str(exc))}", err=True)
+            ctx.exit(common.EXIT_FAILURE)
+        finally:
+            state = ctx.find_object(State)
+            if state:
+                state.close()
+
+
+@click.group(cls=HubGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), envvar="HUB_CONFIG",
+    help="Configuration file (default: $HUB_CONFIG, ./hub.toml, ~/.config/ml-connector/hub.toml).",
+)
+@click.option("--log-level", type=click.Choice(LOG_LEVELS, case_sensitive=False),
+              envvar="HUB_LOG_LEVEL", help="Override [hub] log_level.")
+@click.version_option(__version__, prog_name="hub")
+@click.pass_context
+def cli(ctx: click.Context, config_path: Path | None, log_level: str | None) -> None:
+    """ml-connector: keep SAP Business One and Salesforce aligned.
+
+    Run `hub init` to write a config and a vault key, `hub plugins` to see what is installed,
+    `hub sync FLOW` for one pass and `hub run` to keep every enabled flow running.
+    """
+    ctx.obj = State(config_path, log_level)
+
+
+@cli.group(epilog=EPILOG)
+def emulate() -> None:
+    """Run a local emulator of a system (commands come from installed emulator plugins)."""
+
+
+def _register() -> None:
+    from . import creds, flows, inspect, setup
+
+    for mod in (setup, creds, flows, inspect):
+        for cmd in mod.COMMANDS:
+            cli.add_command(cmd)
+
+
+_register()
+
+
+def main() -> None:
+    try:
+        cli.main(prog_name="hub")
+    except KeyboardInterrupt:  # pragma: no cover - a signal outside the engine's handlers
+        sys.exit(common.EXIT_INTERRUPTED)

@@ -1,0 +1,215 @@
+"""What plugins implement: sources, sinks, matchers and mappings, and the data they exchange.
+
+A plugin contributes classes (see ``hub.hookspecs``); the core instantiates one per flow with a
+:class:`ComponentContext` and the flow's validated options. The data path is::
+
+    Source.read() -> ChangeBatch -> store (inbox + checkpoint, one transaction)
+      -> Matcher.match() -> Mapping.map() -> Sink.write() -> link + audit (one transaction)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from .settings import Schema
+
+
+def canonical_json(payload: Any) -> str:
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def content_hash(payload: Any) -> str:
+    """SHA-256 of the canonical JSON of ``payload``: the hub's notion of "the same content"."""
+    return hashlib.sha256(canonical_json(payload).encode()).hexdigest()
+
+
+@dataclass
+class Change:
+    """One change read from a source system.
+
+    ``external_id`` is the record's id in the source system. ``content_hash`` defaults to the hash
+    of ``payload``; a source may set it to a hash over only the fields a reverse flow writes, so
+    the hub recognises its own writes coming back. ``op`` is ``"upsert"`` or ``"delete"``.
+    """
+
+    external_id: str
+    payload: dict[str, Any]
+    object_type: str | None = None
+    op: str = "upsert"
+    content_hash: str | None = None
+
+    def hash(self) -> str:
+        if self.content_hash is None:
+            self.content_hash = content_hash(self.payload)
+        return self.content_hash
+
+
+@dataclass
+class ChangeBatch:
+    """Changes and the checkpoint to store once they are safely in the inbox.
+
+    The core writes the changes and the checkpoint in ONE transaction. ``checkpoint`` is opaque
+    to the core (a watermark, a replay id, a cursor); ``None`` leaves it unchanged.
+    """
+
+    changes: list[Change]
+    checkpoint: str | None = None
+
+
+@dataclass
+class Record:
+    """A change as stored in the inbox, handed to matchers, mappings, sinks and broadcast hooks."""
+
+    id: int
+    flow: str
+    source: str
+    system: str
+    object_type: str
+    external_id: str
+    op: str
+    payload: dict[str, Any]
+    content_hash: str
+    status: str
+    attempts: int
+
+    @property
+    def ref(self) -> str:
+        """How messages name the record: ``flow/object_type/external_id (#id)``."""
+        return f"{self.flow}/{self.object_type}/{self.external_id} (#{self.id})"
+
+
+@dataclass
+class SinkItem:
+    """One record ready to be written: the mapped payload and, if linked, the target's id."""
+
+    record: Record
+    payload: dict[str, Any]
+    target_id: str | None = None
+    match: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class WriteResult:
+    """What a sink did with one item.
+
+    ``target_id`` is the id of the written record in the target system (stored in the link).
+    ``summary`` is a short, non-secret description of the call (method, path, status, ids); the
+    core redacts it again before it reaches the audit store. Set ``error`` to a
+    ``RecordError`` or ``RetriableError`` (or any exception) when this item failed.
+    """
+
+    target_id: str | None = None
+    summary: dict[str, Any] = field(default_factory=dict)
+    error: BaseException | None = None
+
+
+@dataclass
+class Check:
+    """One result of ``hub ping``."""
+
+    name: str
+    ok: bool
+    detail: str = ""
+
+
+@dataclass
+class ComponentContext:
+    """What the core gives a component: its plugin's resolved settings and the flow it serves."""
+
+    flow: str
+    plugin: str
+    settings: dict[str, Any]
+    stopping: threading.Event
+    logger: logging.Logger
+
+
+class Component:
+    """Base of every contributed class.
+
+    ``name`` is how a flow refers to it (``"<plugin>.<thing>"`` by convention); ``options`` is
+    the schema of its per-flow options (``[flows.NAME.source_options]`` etc.).
+    """
+
+    name: ClassVar[str] = ""
+    options: ClassVar[Schema] = {}
+
+    def __init__(self, context: ComponentContext, options: dict[str, Any]) -> None:
+        self.context = context
+        self.opts = options
+        self.log = context.logger
+
+    def open(self) -> None:  # noqa: B027 - optional hook
+        """Called once before first use (log in, open connections)."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Called once when the flow stops."""
+
+
+class Source(Component):
+    """Reads changes from a system. ``system`` and ``object_type`` label what it reads."""
+
+    system: ClassVar[str] = ""
+    object_type: ClassVar[str] = ""
+
+    def read(self, checkpoint: str | None) -> Iterator[ChangeBatch]:
+        """Yield batches of changes after ``checkpoint`` (``None``: from the beginning).
+
+        A polling source yields what is new and returns; the core calls it again after the
+        flow's ``poll_interval``. A streaming source may block, but must return soon after
+        ``self.context.stopping`` is set. Yield batches lazily: never load everything at once.
+        """
+        raise NotImplementedError
+
+
+class Matcher(Component):
+    """Finds the counterpart of a record in the target system (e.g. Account number -> CardCode)."""
+
+    def match(self, record: Record) -> dict[str, Any]:
+        """Return what the mapping needs to know (e.g. ``{"CardCode": "C20000"}``).
+
+        Raise ``RecordError(field=...)`` when no counterpart exists and none may be created,
+        ``RetriableError`` when the lookup failed transiently.
+        """
+        raise NotImplementedError
+
+
+class Mapping(Component):
+    """Turns a source record (and its match) into the payload the sink writes."""
+
+    def map(self, record: Record, match: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+
+class IdentityMapping(Mapping):
+    """The default mapping: the payload as received, with the match merged in."""
+
+    name = "identity"
+
+    def map(self, record: Record, match: dict[str, Any]) -> dict[str, Any]:
+        return {**record.payload, **match} if match else record.payload
+
+
+class Sink(Component):
+    """Writes mapped records to a system. Writes must be idempotent (upsert by external id)."""
+
+    system: ClassVar[str] = ""
+    object_type: ClassVar[str] = ""
+    batch_size: ClassVar[int] = 50
+
+    def write(self, items: list[SinkItem]) -> list[WriteResult]:
+        """Write ``items``; return one result per item, in the same order.
+
+        Raising instead fails the whole batch (``RetriableError`` retries all of it).
+        """
+        raise NotImplementedError
+
+    def plan(self, item: SinkItem) -> dict[str, Any]:
+        """For ``--dry-run``: describe what ``write`` would do with ``item``, doing nothing."""
+        action = "update" if item.target_id else "create"
+        return {"action": action, "target_id": item.target_id, "payload": item.payload}

@@ -1,0 +1,163 @@
+"""Reading and checking the TOML configuration file.
+
+The file has three kinds of table: ``[hub]`` (the core's own settings), ``[plugins.NAME]`` (one
+per plugin: ``enabled`` plus the plugin's declared settings) and ``[flows.NAME]`` (what to move
+where). See README.md, "Configuration reference".
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+from .paths import default_data_dir
+from .settings import Problem, Setting, validate
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+HUB_SCHEMA: dict[str, Setting] = {
+    "data_dir": Setting(str, help="where the store and the vault key live"),
+    "store": Setting(str, help="store URL: sqlite:///PATH or postgresql://USER@HOST:PORT/DB"),
+    "key_file": Setting(str, help="vault key file (default DATA_DIR/vault.key)"),
+    "log_level": Setting(str, default="INFO", choices=LOG_LEVELS),
+    "log_file": Setting(str, help="also write logs to this file"),
+    "workers": Setting(int, default=4, minimum=1, help="threads writing to sinks"),
+    "plugin_modules": Setting(list, default=[], help="local plugin modules to load by name"),
+}
+
+FLOW_SCHEMA: dict[str, Setting] = {
+    "source": Setting(str, required=True, help="name of a registered source"),
+    "sink": Setting(str, required=True, help="name of a registered sink"),
+    "matcher": Setting(str, help="name of a registered matcher"),
+    "mapping": Setting(str, help="name of a registered mapping"),
+    "enabled": Setting(bool, default=True),
+    "poll_interval": Setting(float, default=60.0, minimum=0, help="seconds between source passes"),
+    "max_attempts": Setting(int, default=8, minimum=1, help="attempts before a record is parked"),
+    "retry_base": Setting(float, default=1.0, minimum=0, help="first retry delay, seconds"),
+    "retry_cap": Setting(float, default=600.0, minimum=0, help="longest retry delay, seconds"),
+    "batch_size": Setting(int, minimum=1, help="override the sink's batch size"),
+    "source_options": Setting(dict, default={}),
+    "sink_options": Setting(dict, default={}),
+    "matcher_options": Setting(dict, default={}),
+    "mapping_options": Setting(dict, default={}),
+}
+
+PLUGIN_CORE_KEYS = ("enabled",)
+
+
+@dataclass
+class FlowConfig:
+    name: str
+    source: str
+    sink: str
+    matcher: str | None
+    mapping: str | None
+    enabled: bool
+    poll_interval: float
+    max_attempts: int
+    retry_base: float
+    retry_cap: float
+    batch_size: int | None
+    source_options: dict[str, Any]
+    sink_options: dict[str, Any]
+    matcher_options: dict[str, Any]
+    mapping_options: dict[str, Any]
+
+
+@dataclass
+class HubConfig:
+    path: Path
+    exists: bool
+    hub: dict[str, Any]
+    plugins: dict[str, dict[str, Any]] = field(default_factory=dict)
+    flows: dict[str, FlowConfig] = field(default_factory=dict)
+
+    @property
+    def data_dir(self) -> Path:
+        if self.hub.get("data_dir"):
+            return self._rel(self.hub["data_dir"])
+        return default_data_dir()
+
+    @property
+    def store_url(self) -> str:
+        env = os.environ.get("HUB_STORE_URL")
+        if env:
+            return env
+        if self.hub.get("store"):
+            return self.hub["store"]
+        return f"sqlite:///{(self.data_dir / 'hub.db').resolve()}"
+
+    @property
+    def key_file(self) -> Path:
+        if self.hub.get("key_file"):
+            return self._rel(self.hub["key_file"])
+        return self.data_dir / "vault.key"
+
+    def _rel(self, value: str) -> Path:
+        p = Path(os.path.expandvars(value)).expanduser()
+        return p if p.is_absolute() else (self.path.parent / p)
+
+    def enabled_plugins(self) -> list[str]:
+        return [n for n, t in self.plugins.items() if t.get("enabled") is True]
+
+    def disabled_plugins(self) -> list[str]:
+        return [n for n, t in self.plugins.items() if t.get("enabled") is False]
+
+
+def fail(path: Path, problems: list[Problem]) -> ConfigError:
+    lines = "\n".join(f"  - {p}" for p in problems)
+    return ConfigError(f"configuration error in {path}:\n{lines}")
+
+
+def load(path: Path, *, required: bool = False) -> HubConfig:
+    """Parse and check the file's own structure (plugins' sections are checked on load)."""
+    path = Path(path)
+    if not path.exists():
+        if required:
+            raise ConfigError(
+                f"configuration file {path} does not exist; create one with `hub init`"
+            )
+        return HubConfig(path=path, exists=False, hub=validate({}, HUB_SCHEMA, "hub").values)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"configuration error in {path}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read configuration file {path}: {exc}") from None
+
+    problems: list[Problem] = []
+    for key in raw:
+        if key not in ("hub", "plugins", "flows"):
+            problems.append(Problem(key, "unknown table (expected [hub], [plugins.NAME], [flows.NAME])"))
+    hub_table = raw.get("hub", {})
+    if not isinstance(hub_table, dict):
+        problems.append(Problem("hub", "expected a table"))
+        hub_table = {}
+    hub = validate(hub_table, HUB_SCHEMA, "hub")
+    problems += hub.problems
+
+    plugins: dict[str, dict[str, Any]] = {}
+    for name, table in (raw.get("plugins") or {}).items():
+        if not isinstance(table, dict):
+            problems.append(Problem(f"plugins.{name}", "expected a table"))
+            continue
+        if "enabled" in table and not isinstance(table["enabled"], bool):
+            problems.append(Problem(f"plugins.{name}.enabled", "expected true or false"))
+        plugins[name] = table
+
+    flows: dict[str, FlowConfig] = {}
+    for name, table in (raw.get("flows") or {}).items():
+        if not isinstance(table, dict):
+            problems.append(Problem(f"flows.{name}", "expected a table"))
+            continue
+        v = validate(table, FLOW_SCHEMA, f"flows.{name}")
+        problems += v.problems
+        if not v.problems:
+            flows[name] = FlowConfig(name=name, **v.values)
+    if problems:
+        raise fail(path, problems)
+    return HubConfig(path=path, exists=True, hub=hub.values, plugins=plugins, flows=flows)

@@ -1,0 +1,218 @@
+"""The sync engine: sources fill the inbox, a dispatcher hands ready records to workers.
+
+One dispatcher thread claims ready records (in order per external id, different ids in
+parallel) and submits them in sink-sized batches to a pool of worker threads; each worker runs
+a :class:`BatchProcessor` and commits the batch's outcomes in one transaction. Sources run in
+their own threads under ``hub run``, or once under ``hub sync``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+
+from ..app import FlowParts, Hub
+from ..errors import FatalError, HubError, RetriableError
+from .processor import BatchProcessor, BatchStats
+
+log = logging.getLogger(__name__)
+HEARTBEAT_EVERY = 10.0
+
+
+@dataclass
+class FlowState:
+    parts: FlowParts
+    processor: BatchProcessor
+    stopped: str | None = None  # why the flow stopped, once it has
+    ingested: int = 0
+    echoes: int = 0
+    stats: BatchStats = field(default_factory=BatchStats)
+
+
+class Engine:
+    def __init__(
+        self,
+        hub: Hub,
+        flows: Iterable[str],
+        *,
+        workers: int | None = None,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> None:
+        self.hub = hub
+        self.store = hub.store
+        self.workers = workers or hub.config.hub.get("workers") or 4
+        self.on_progress = on_progress
+        self.stopping = hub.stopping
+        self.wake = threading.Event()
+        self.flows: dict[str, FlowState] = {}
+        for name in flows:
+            parts = hub.flow_parts(name)
+            self.flows[name] = FlowState(parts, BatchProcessor(parts, self.store, hub.host))
+        self._lock = threading.Lock()
+        self._heartbeat_thread: threading.Thread | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def start(self) -> None:
+        self.store.heartbeat()
+        self.store.recover_abandoned()
+        for name, st in self.flows.items():
+            for comp in st.parts.all():
+                comp.open()
+            self.hub.host.flow_started(name, st.parts.config.source, st.parts.config.sink)
+        self._heartbeat_thread = threading.Thread(target=self._heartbeat, name="hub-heartbeat", daemon=True)
+        self._heartbeat_thread.start()
+
+    def stop(self, reason: str = "completed") -> None:
+        for name, st in self.flows.items():
+            for comp in st.parts.all():
+                try:
+                    comp.close()
+                except Exception:
+                    log.exception("flow %s: closing %s failed", name, type(comp).__name__)
+            self.hub.host.flow_stopped(name, st.stopped or reason)
+        self.store.end_lease()
+
+    def _heartbeat(self) -> None:
+        while not self.stopping.wait(HEARTBEAT_EVERY):
+            try:
+                self.store.heartbeat()
+            except Exception:
+                log.exception("store heartbeat failed")
+
+    def _stop_flow(self, name: str, why: str) -> None:
+        st = self.flows[name]
+        if st.stopped is None:
+            st.stopped = why
+            log.error("flow %s stopped: %s", name, why)
+
+    # -- sources -------------------------------------------------------------------------------
+    def ingest(self, name: str, *, full: bool = False) -> int:
+        """Run the flow's source once from its checkpoint; every batch is committed with it."""
+        st = self.flows[name]
+        src = st.parts.source
+        checkpoint = None if full else self.store.get_checkpoint(name, src.name)
+        count = 0
+        for batch in src.read(checkpoint):
+            stored, echoes = self.store.ingest(
+                name, src.name, src.system or "?", src.object_type or "record", batch
+            )
+            count += stored
+            st.ingested += stored
+            st.echoes += echoes
+            if stored:
+                self.wake.set()
+            if self.stopping.is_set():
+                break
+        return count
+
+    def _source_loop(self, name: str) -> None:
+        st = self.flows[name]
+        failures = 0
+        while not self.stopping.is_set() and st.stopped is None:
+            try:
+                self.ingest(name)
+                failures = 0
+                delay = st.parts.config.poll_interval
+            except FatalError as exc:
+                self._stop_flow(name, f"source failed: {exc}")
+                return
+            except Exception as exc:
+                failures += 1
+                after = exc.retry_after if isinstance(exc, RetriableError) else None
+                delay = max(after or 0, min(300.0, 2.0**failures))
+                log.warning("flow %s: source failed (%s); next try in %.0fs", name, exc, delay)
+            self.stopping.wait(delay)
+
+    # -- dispatch ------------------------------------------------------------------------------
+    def _run_batch(self, name: str, records: list) -> BatchStats:
+        st = self.flows[name]
+        try:
+            stats = st.processor.process(records)
+        except FatalError as exc:
+            self.store.release([r.id for r in records])
+            self._stop_flow(name, str(exc))
+            return BatchStats()
+        except Exception:
+            # the commit itself failed: nothing was written to the store for this batch
+            self.store.release([r.id for r in records])
+            raise
+        with self._lock:
+            st.stats.add(stats)
+        if self.on_progress:
+            self.on_progress(stats.total)
+        return stats
+
+    def dispatch(self, *, until_idle: bool) -> None:
+        """Process ready records until stopped (or, with ``until_idle``, until none is ready)."""
+        max_inflight = self.workers * 2
+        inflight: dict[Future, str] = {}
+        with ThreadPoolExecutor(self.workers, thread_name_prefix="hub-worker") as pool:
+            while True:
+                claimed = 0
+                if not self.stopping.is_set():
+                    for name, st in self.flows.items():
+                        if st.stopped or len(inflight) >= max_inflight:
+                            continue
+                        size = st.processor.batch_size
+                        room = max_inflight - len(inflight)
+                        records = self.store.claim_ready([name], size * room)
+                        claimed += len(records)
+                        for i in range(0, len(records), size):
+                            fut = pool.submit(self._run_batch, name, records[i : i + size])
+                            inflight[fut] = name
+                if not inflight:
+                    if self.stopping.is_set() or (until_idle and not claimed):
+                        break
+                    if not claimed:
+                        self.wake.wait(0.5)
+                        self.wake.clear()
+                    continue
+                done, _ = wait(list(inflight), timeout=0.5, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    name = inflight.pop(fut)
+                    exc = fut.exception()
+                    if exc is not None:
+                        log.error("flow %s: a batch failed to commit: %s", name, exc)
+                        if isinstance(exc, HubError) and until_idle:
+                            self._stop_flow(name, f"store error: {exc}")
+
+    # -- entry points --------------------------------------------------------------------------
+    def sync_once(self, *, full: bool = False, ingest: bool = True) -> None:
+        """``hub sync``: one source pass per flow, then process until nothing is ready."""
+        self.start()
+        reason = "completed"
+        try:
+            if ingest:
+                for name in self.flows:
+                    if self.stopping.is_set():
+                        break
+                    try:
+                        self.ingest(name, full=full)
+                    except FatalError as exc:
+                        self._stop_flow(name, f"source failed: {exc}")
+            self.dispatch(until_idle=True)
+            if self.stopping.is_set():
+                reason = "shutdown"
+        finally:
+            self.stop(reason)
+
+    def run_forever(self) -> None:
+        """``hub run``: sources poll on their intervals; records flow until a stop signal."""
+        self.start()
+        threads = [
+            threading.Thread(target=self._source_loop, args=(name,), name=f"hub-source-{name}", daemon=True)
+            for name in self.flows
+        ]
+        for t in threads:
+            t.start()
+        try:
+            self.dispatch(until_idle=False)
+        finally:
+            deadline = time.monotonic() + 10
+            for t in threads:
+                t.join(max(0.0, deadline - time.monotonic()))
+            self.stop("shutdown")

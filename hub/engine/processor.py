@@ -1,0 +1,163 @@
+"""Processing one batch of claimed records of one flow: match, map, write, commit."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+from ..app import FlowParts
+from ..components import Record, SinkItem, WriteResult, content_hash
+from ..errors import FatalError, RecordError, RetriableError
+from ..plugins import PluginHost
+from ..secrets import redact, redact_text
+from ..store import DONE, PARKED, PENDING, SKIPPED, Event, LinkWrite, Outcome, Store
+from .backoff import retry_delay
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BatchStats:
+    written: int = 0
+    skipped: int = 0
+    retrying: int = 0
+    parked: int = 0
+    parked_reasons: list[str] = field(default_factory=list)
+
+    def add(self, other: BatchStats) -> None:
+        self.written += other.written
+        self.skipped += other.skipped
+        self.retrying += other.retrying
+        self.parked += other.parked
+        self.parked_reasons += other.parked_reasons[: max(0, 20 - len(self.parked_reasons))]
+
+    @property
+    def total(self) -> int:
+        return self.written + self.skipped + self.retrying + self.parked
+
+
+def _error_text(exc: BaseException) -> str:
+    if isinstance(exc, RecordError | RetriableError | FatalError):
+        return redact_text(str(exc))
+    return redact_text(f"{type(exc).__name__}: {exc}")
+
+
+class BatchProcessor:
+    """Runs records through a flow's matcher, mapping and sink, and commits the outcomes."""
+
+    def __init__(self, parts: FlowParts, store: Store, host: PluginHost) -> None:
+        self.parts = parts
+        self.cfg = parts.config
+        self.store = store
+        self.host = host
+        self.batch_size = self.cfg.batch_size or max(1, parts.sink.batch_size)
+
+    def _failure(self, r: Record, exc: BaseException, events: list[Event], step: str) -> Outcome:
+        attempts = r.attempts + 1
+        if isinstance(exc, FatalError):
+            raise exc
+        if isinstance(exc, RecordError):
+            exc.for_record(r.ref)
+            reason = _error_text(exc)
+            events.append(Event("parked", summary={"step": step, "reason": reason, "field": exc.field}))
+            return Outcome(r, PARKED, attempts, last_error=reason, events=events)
+        error = _error_text(exc)
+        if attempts >= self.cfg.max_attempts:
+            reason = f"record {r.ref}: gave up after {attempts} attempts: {error}"
+            events.append(Event("failed", summary={"step": step, "error": error}))
+            events.append(Event("parked", summary={"step": step, "reason": reason}))
+            return Outcome(r, PARKED, attempts, last_error=reason, events=events)
+        retry_after = exc.retry_after if isinstance(exc, RetriableError) else None
+        delay = retry_delay(
+            attempts, base=self.cfg.retry_base, cap=self.cfg.retry_cap, retry_after=retry_after
+        )
+        events.append(
+            Event("failed", summary={"step": step, "error": error, "retry_in_s": round(delay, 3)})
+        )
+        return Outcome(
+            r, PENDING, attempts, next_attempt_at=time.time() + delay, last_error=error, events=events
+        )
+
+    def process(self, records: list[Record]) -> BatchStats:
+        """Process and commit ``records`` (distinct external ids). FatalError propagates."""
+        parts = self.parts
+        links = self.store.links_for(self.cfg.name, [r.external_id for r in records])
+        outcomes: list[Outcome] = []
+        pending: list[tuple[SinkItem, str, list[Event]]] = []
+        for r in records:
+            events: list[Event] = []
+            t0 = time.perf_counter()
+            try:
+                match = parts.matcher.match(r) if parts.matcher else {}
+                payload = parts.mapping.map(r, match)
+            except Exception as exc:
+                outcomes.append(self._failure(r, exc, events, "match"))
+                continue
+            events.append(
+                Event("matched", (time.perf_counter() - t0) * 1000, {"match": redact(match)} if match else None)
+            )
+            digest = content_hash(payload)
+            link = links.get(r.external_id)
+            if link and link.last_hash == digest and r.op != "delete":
+                events.append(
+                    Event("skipped", summary={"reason": "unchanged since the last write",
+                                              "target_id": link.target_id})
+                )
+                outcomes.append(Outcome(r, SKIPPED, r.attempts + 1, events=events))
+                continue
+            item = SinkItem(r, payload, link.target_id if link else None, match)
+            pending.append((item, digest, events))
+        if pending:
+            outcomes += self._write(pending)
+        self.store.commit_outcomes(outcomes)
+        return self._after_commit(outcomes)
+
+    def _write(self, pending: list[tuple[SinkItem, str, list[Event]]]) -> list[Outcome]:
+        sink = self.parts.sink
+        t0 = time.perf_counter()
+        try:
+            results = sink.write([p[0] for p in pending])
+            if len(results) != len(pending):
+                raise RetriableError(
+                    f"sink {sink.name!r} returned {len(results)} results for {len(pending)} records"
+                )
+        except FatalError:
+            raise
+        except Exception as exc:
+            results = [WriteResult(error=exc) for _ in pending]
+        per_item = (time.perf_counter() - t0) * 1000 / len(pending)
+        outcomes = []
+        for (item, digest, events), res in zip(pending, results, strict=True):
+            r = item.record
+            if res.error is not None:
+                outcomes.append(self._failure(r, res.error, events, "write"))
+                continue
+            target_id = res.target_id or item.target_id
+            events.append(Event("written", per_item, {"target_id": target_id, **(res.summary or {})}))
+            link = (
+                LinkWrite(sink.system or "?", sink.object_type or r.object_type, str(target_id), digest)
+                if target_id
+                else None
+            )
+            outcomes.append(Outcome(r, DONE, r.attempts + 1, link=link, events=events))
+        return outcomes
+
+    def _after_commit(self, outcomes: list[Outcome]) -> BatchStats:
+        stats = BatchStats()
+        for o in outcomes:
+            if o.status == DONE:
+                stats.written += 1
+                summary = redact(o.events[-1].summary or {})
+                self.host.record_synced(o.record, o.link.target_id if o.link else None, summary)
+            elif o.status == SKIPPED:
+                stats.skipped += 1
+            elif o.status == PARKED:
+                stats.parked += 1
+                stats.parked_reasons.append(o.last_error or "")
+                log.warning("parked %s", o.last_error)
+                self.host.record_parked(o.record, o.last_error or "")
+            else:
+                stats.retrying += 1
+                log.info("will retry %s: %s", o.record.ref, o.last_error)
+        return stats

@@ -1,0 +1,139 @@
+"""The hooks of ml-connector. Every hook is named ``hub_*``; plugins implement them with
+``@hub.hookimpl``. The core calls them only through ``hub.plugins.PluginHost``.
+
+Registry hooks receive a registry and add classes to it; the work lives in those classes
+(``hub.components``). Broadcast hooks are called on every enabled plugin after the fact and
+their return values are ignored; an exception in one is logged and never stops a flow.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:  # pragma: no cover
+    import click
+
+    from .components import Check, Record
+    from .plugins import Registry
+    from .settings import Schema
+
+PROJECT = "ml_connector"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def hub_plugin_settings() -> Schema:
+    """Declare the keys this plugin reads from its ``[plugins.NAME]`` config section.
+
+    Called once per plugin at start-up, before anything else, to validate the config: unknown
+    keys, wrong types and missing required values stop the hub with a message. Return a mapping
+    of key to ``hub.Setting``; mark credentials ``secret=True`` (they must then be written as
+    references and reach the plugin already resolved). ``enabled`` is the core's own key.
+    """
+
+
+@hookspec
+def hub_configure(settings: dict[str, Any]) -> None:
+    """Receive this plugin's resolved ``[plugins.NAME]`` settings (secrets already resolved).
+
+    Called once per enabled plugin at start-up, after the whole config validated and before
+    any flow starts. Plugins whose broadcast hooks need settings keep them here. A problem
+    found here should raise ``hub.ConfigError`` naming ``plugins.NAME.KEY``. Return nothing.
+    """
+
+
+@hookspec
+def hub_register_sources(registry: Registry) -> None:
+    """Add ``hub.Source`` subclasses with ``registry.add(cls)``.
+
+    Called once at start-up for every enabled plugin. Each class needs a unique ``name``; flows
+    refer to it as ``source = "<name>"``. Return nothing.
+    """
+
+
+@hookspec
+def hub_register_sinks(registry: Registry) -> None:
+    """Add ``hub.Sink`` subclasses with ``registry.add(cls)``.
+
+    Called once at start-up for every enabled plugin; flows refer to a sink by its ``name``.
+    A sink declares its best ``batch_size``. Return nothing.
+    """
+
+
+@hookspec
+def hub_register_matchers(registry: Registry) -> None:
+    """Add ``hub.Matcher`` subclasses with ``registry.add(cls)``.
+
+    Called once at start-up for every enabled plugin; flows refer to a matcher by its ``name``
+    (``matcher = "<name>"``). Return nothing.
+    """
+
+
+@hookspec
+def hub_register_mappings(registry: Registry) -> None:
+    """Add ``hub.Mapping`` subclasses with ``registry.add(cls)``.
+
+    Called once at start-up for every enabled plugin; flows refer to a mapping by its ``name``
+    (``mapping = "<name>"``; without one, records pass through unchanged). Return nothing.
+    """
+
+
+@hookspec
+def hub_flow_started(flow: str, source: str, sink: str) -> None:
+    """Broadcast: ``flow`` started (``hub run`` or ``hub sync``), reading ``source`` into ``sink``.
+
+    Called in the engine's thread before the first record; keep it quick. Return nothing.
+    """
+
+
+@hookspec
+def hub_flow_stopped(flow: str, reason: str) -> None:
+    """Broadcast: ``flow`` stopped. ``reason`` is ``"completed"``, ``"shutdown"`` or the error
+    that stopped it. Return nothing.
+    """
+
+
+@hookspec
+def hub_record_synced(record: Record, target_id: str | None, summary: dict[str, Any]) -> None:
+    """Broadcast: ``record`` was written (or found unchanged) and its result committed.
+
+    Called after the commit, from a worker thread; ``summary`` is already redacted. Keep it
+    quick (queue slow work). Return nothing.
+    """
+
+
+@hookspec
+def hub_record_parked(record: Record, reason: str) -> None:
+    """Broadcast: ``record`` was parked (dead-lettered) and needs a person; ``reason`` names the
+    record and the field. Called after the commit, from a worker thread. Return nothing.
+    """
+
+
+@hookspec
+def hub_add_commands(cli: click.Group) -> None:
+    """Add click commands to the ``hub`` command line with ``cli.add_command(cmd)``.
+
+    Called when the command line is built, for every installed plugin that is not disabled in
+    the config. Do no work here beyond defining commands. Return nothing.
+    """
+
+
+@hookspec
+def hub_emulator_commands() -> list[click.Command]:
+    """Return click commands to mount under ``hub emulate`` (one per emulated system).
+
+    Called when ``hub emulate`` is used, for every installed plugin not disabled in the config.
+    """
+
+
+@hookspec
+def hub_ping(settings: dict[str, Any]) -> list[Check]:
+    """Check this plugin's own system for ``hub ping``; ``settings`` is the plugin's resolved
+    ``[plugins.NAME]`` section.
+
+    Called once per enabled plugin. Return a list of ``hub.Check`` (name, ok, detail); never
+    raise for a failed check, report it. Checks must be bounded in time.
+    """

@@ -1,0 +1,101 @@
+"""Keeping secrets out of everything the hub writes.
+
+Every secret the core resolves (from the environment, a file or the vault) is registered here.
+:func:`redact` replaces registered values, and the values of keys that look secret, before a
+string or a structure reaches a log line, an audit event, a stored error or the terminal.
+:class:`RedactingFilter` applies it to every log record.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+MASK = "***"
+_SECRET_KEY = re.compile(
+    r"(pass(word)?|secret|token|api[_-]?key|authori[sz]ation|cookie|session[_-]?id|credential)",
+    re.IGNORECASE,
+)
+_MIN_LEN = 4  # shorter values would mask innocent text everywhere
+
+
+class SecretRegistry:
+    """Process-wide set of secret values to mask."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._values: tuple[str, ...] = ()
+
+    def add(self, value: str | bytes | None) -> None:
+        if value is None:
+            return
+        if isinstance(value, bytes):
+            value = value.decode("utf-8", "replace")
+        value = value.strip()
+        if len(value) < _MIN_LEN:
+            return
+        with self._lock:
+            if value not in self._values:
+                # longest first, so a secret containing another is masked whole
+                self._values = tuple(sorted((*self._values, value), key=len, reverse=True))
+
+    def extend(self, values: Iterable[str]) -> None:
+        for v in values:
+            self.add(v)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values = ()
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        return self._values
+
+
+registry = SecretRegistry()
+
+
+def redact_text(text: str) -> str:
+    for value in registry.values:
+        if value in text:
+            text = text.replace(value, MASK)
+    return text
+
+
+def redact(obj: Any) -> Any:
+    """Return ``obj`` with secret values and values under secret-looking keys masked."""
+    if isinstance(obj, str):
+        return redact_text(obj)
+    if isinstance(obj, dict):
+        out = {}
+        for k, v in obj.items():
+            if isinstance(k, str) and _SECRET_KEY.search(k) and v not in (None, "", [], {}):
+                out[k] = MASK
+            else:
+                out[k] = redact(v)
+        return out
+    if isinstance(obj, list | tuple):
+        return type(obj)(redact(v) for v in obj)
+    return obj
+
+
+class RedactingFilter(logging.Filter):
+    """Masks registered secrets in the final text of every log record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not registry.values:
+            return True
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string must not hide the record
+            message = str(record.msg)
+        record.msg = redact_text(message)
+        record.args = None
+        if record.exc_info and record.exc_info[1] is not None:
+            text = logging.Formatter().formatException(record.exc_info)
+            record.exc_text = redact_text(text)
+            record.exc_info = None
+        return True

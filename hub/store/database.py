@@ -1,0 +1,86 @@
+"""Opening the store: SQLite (embedded default, WAL mode) or PostgreSQL (scale-out) by URL."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import peewee as pw
+
+from ..errors import ConfigError, StoreError
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{Path(path).resolve()}"
+
+
+def describe_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    p = urlparse(url)
+    if p.password:
+        netloc = p.netloc.replace(f":{p.password}@", ":***@")
+        return p._replace(netloc=netloc).geturl()
+    return url
+
+
+def connect(url: str) -> pw.Database:
+    """Return an (unconnected) peewee database for ``url``.
+
+    ``sqlite:///ABSOLUTE/PATH`` or ``postgresql://user[:password]@host[:port]/dbname``.
+    """
+    parsed = urlparse(url)
+    scheme = parsed.scheme.lower()
+    if scheme == "sqlite":
+        if sqlite3.sqlite_version_info < (3, 35, 0):
+            raise StoreError(
+                f"SQLite {sqlite3.sqlite_version} is too old; the store needs 3.35 or newer"
+            )
+        path = unquote(parsed.path)
+        if not path or path == "/":
+            raise ConfigError(f"store URL {url!r}: expected sqlite:///PATH/TO/hub.db")
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return pw.SqliteDatabase(
+            path,
+            returning_clause=True,
+            timeout=30,
+            pragmas={
+                "journal_mode": "wal",
+                "synchronous": "normal",
+                "foreign_keys": 1,
+                "busy_timeout": 30000,
+                "cache_size": -16000,
+            },
+            check_same_thread=False,
+        )
+    if scheme in ("postgres", "postgresql"):
+        try:
+            import psycopg2  # noqa: F401
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise StoreError(
+                "a PostgreSQL store needs psycopg2: pip install 'ml-connector[postgres]'"
+            ) from exc
+        name = unquote(parsed.path.lstrip("/"))
+        if not name:
+            raise ConfigError(f"store URL {describe_url(url)!r}: no database name")
+        kwargs = {
+            "host": parsed.hostname or "127.0.0.1",
+            "port": parsed.port or 5432,
+            "user": unquote(parsed.username) if parsed.username else None,
+            "password": unquote(parsed.password) if parsed.password else None,
+        }
+        return pw.PostgresqlDatabase(name, **{k: v for k, v in kwargs.items() if v is not None})
+    raise ConfigError(
+        f"store URL {describe_url(url)!r}: expected sqlite:///PATH or postgresql://HOST/DB"
+    )
+
+
+def is_sqlite(db: pw.Database) -> bool:
+    return isinstance(db, pw.SqliteDatabase)
+
+
+def write_transaction(db: pw.Database):
+    """A write transaction; on SQLite it takes the write lock up front (no upgrade deadlocks)."""
+    if is_sqlite(db):
+        return db.atomic("IMMEDIATE")
+    return db.atomic()

@@ -1,0 +1,462 @@
+"""The store: durable inbox, checkpoints, links, audit events and vault entries.
+
+All times are UTC epoch seconds. Every method that writes does so in one transaction, so each
+of the data path's two commit points is atomic: a source's changes with its checkpoint
+(:meth:`Store.ingest`) and a batch's results with their links and audit events
+(:meth:`Store.commit_outcomes`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import peewee as pw
+
+from ..components import ChangeBatch, Record
+from ..errors import StoreError
+from ..secrets import redact
+from . import migrations
+from .database import connect, describe_url, is_sqlite, write_transaction
+from .models import (
+    DONE,
+    LIVE,
+    PARKED,
+    PENDING,
+    PROCESSING,
+    SKIPPED,
+    AuditEvent,
+    Checkpoint,
+    EngineLease,
+    InboxRecord,
+    Link,
+    database_proxy,
+)
+
+log = logging.getLogger(__name__)
+_CHUNK = 400
+LEASE_SECONDS = 30.0
+
+
+def _chunks(seq: Sequence, size: int = _CHUNK):
+    for i in range(0, len(seq), size):
+        yield seq[i : i + size]
+
+
+@dataclass
+class Event:
+    """An audit event waiting to be written with its record's outcome."""
+
+    step: str
+    duration_ms: float | None = None
+    summary: dict[str, Any] | None = None
+
+
+@dataclass
+class LinkWrite:
+    target_system: str
+    target_type: str
+    target_id: str
+    last_hash: str
+
+
+@dataclass
+class Outcome:
+    """The result of processing one record, committed with its link and audit events."""
+
+    record: Record
+    status: str
+    attempts: int
+    next_attempt_at: float | None = None
+    last_error: str | None = None
+    link: LinkWrite | None = None
+    events: list[Event] = field(default_factory=list)
+
+
+def _record(row: InboxRecord) -> Record:
+    return Record(
+        id=row.id,
+        flow=row.flow,
+        source=row.source,
+        system=row.system,
+        object_type=row.object_type,
+        external_id=row.external_id,
+        op=row.op,
+        payload=json.loads(row.payload),
+        content_hash=row.content_hash,
+        status=row.status,
+        attempts=row.attempts,
+    )
+
+
+def _summary(summary: dict[str, Any] | None) -> str | None:
+    if not summary:
+        return None
+    return json.dumps(redact(summary), sort_keys=True, default=str)
+
+
+class Store:
+    """One open store. Only one per process: the models are bound through a shared proxy."""
+
+    def __init__(self, url: str, *, migrate: bool = True) -> None:
+        self.url = url
+        self.db = connect(url)
+        database_proxy.initialize(self.db)
+        try:
+            self.db.connect(reuse_if_open=True)
+            if migrate:
+                applied = migrations.migrate(self.db)
+                if applied:
+                    log.info("store %s upgraded to schema version %s", self.describe(), applied[-1])
+        except pw.OperationalError as exc:
+            raise StoreError(f"cannot open the store at {self.describe()}: {exc}") from exc
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+    # -- general --------------------------------------------------------------------------
+    def describe(self) -> str:
+        return describe_url(self.url)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return is_sqlite(self.db)
+
+    def schema_version(self) -> int:
+        return migrations.current_version(self.db)
+
+    def close(self) -> None:
+        if not self.db.is_closed():
+            self.db.close()
+
+    def transaction(self):
+        return write_transaction(self.db)
+
+    # -- engine leases (crash recovery of claimed records) ---------------------------------
+    def heartbeat(self, now: float | None = None) -> None:
+        now = now or time.time()
+        with self.transaction():
+            EngineLease.insert(owner=self.owner, heartbeat_at=now).on_conflict(
+                conflict_target=[EngineLease.owner], update={EngineLease.heartbeat_at: now}
+            ).execute()
+
+    def recover_abandoned(self, now: float | None = None) -> int:
+        """Release records claimed by engines that stopped heartbeating (crashed)."""
+        now = now or time.time()
+        with self.transaction():
+            alive = [
+                e.owner
+                for e in EngineLease.select().where(EngineLease.heartbeat_at >= now - LEASE_SECONDS)
+            ]
+            q = InboxRecord.update(status=PENDING, owner=None, updated_at=now).where(
+                InboxRecord.status == PROCESSING
+            )
+            if alive:
+                q = q.where(InboxRecord.owner.is_null() | InboxRecord.owner.not_in(alive))
+            released = q.execute()
+            EngineLease.delete().where(EngineLease.heartbeat_at < now - LEASE_SECONDS).execute()
+        if released:
+            log.warning("released %d record(s) left in flight by a stopped engine", released)
+        return released
+
+    def end_lease(self) -> None:
+        with self.transaction():
+            EngineLease.delete().where(EngineLease.owner == self.owner).execute()
+
+    # -- ingest ------------------------------------------------------------------------------
+    def get_checkpoint(self, flow: str, source: str) -> str | None:
+        row = Checkpoint.get_or_none(Checkpoint.flow == flow, Checkpoint.source == source)
+        return row.value if row else None
+
+    def set_checkpoint(self, flow: str, source: str, value: str | None, now: float) -> None:
+        Checkpoint.insert(flow=flow, source=source, value=value, updated_at=now).on_conflict(
+            conflict_target=[Checkpoint.flow, Checkpoint.source],
+            update={Checkpoint.value: value, Checkpoint.updated_at: now},
+        ).execute()
+
+    def _echoes(self, system: str, batch: ChangeBatch, default_type: str) -> set[tuple[str, str]]:
+        """(object_type, id) of changes whose content is what the hub itself last wrote there."""
+        wanted = {(c.object_type or default_type, c.external_id): c.hash() for c in batch.changes}
+        found: set[tuple[str, str]] = set()
+        ids = sorted({c.external_id for c in batch.changes})
+        for chunk in _chunks(ids):
+            q = Link.select(Link.target_type, Link.target_id, Link.last_hash).where(
+                Link.target_system == system, Link.target_id.in_(chunk)
+            )
+            for t_type, t_id, h in q.tuples():
+                if wanted.get((t_type, t_id)) == h:
+                    found.add((t_type, t_id))
+        return found
+
+    def ingest(
+        self, flow: str, source: str, system: str, default_type: str, batch: ChangeBatch
+    ) -> tuple[int, int]:
+        """Store a batch's changes and move the checkpoint, in one transaction.
+
+        Returns ``(stored, echoes)``; echoes (the hub's own writes coming back) are stored as
+        ``skipped`` so they stay visible in the audit trail but cost no processing.
+        """
+        now = time.time()
+        echoes_n = 0
+        with self.transaction():
+            echoes = self._echoes(system, batch, default_type) if batch.changes else set()
+            rows = []
+            for c in batch.changes:
+                otype = c.object_type or default_type
+                echo = (otype, c.external_id) in echoes
+                echoes_n += echo
+                rows.append(
+                    (flow, source, system, otype, str(c.external_id), c.op,
+                     json.dumps(c.payload, default=str), c.hash(),
+                     SKIPPED if echo else PENDING, 0, now, now, now)
+                )
+            fields = [
+                InboxRecord.flow, InboxRecord.source, InboxRecord.system,
+                InboxRecord.object_type, InboxRecord.external_id, InboxRecord.op,
+                InboxRecord.payload, InboxRecord.content_hash, InboxRecord.status,
+                InboxRecord.attempts, InboxRecord.next_attempt_at, InboxRecord.created_at,
+                InboxRecord.updated_at,
+            ]
+            audit = []
+            for chunk in _chunks(rows):
+                q = InboxRecord.insert_many(chunk, fields=fields).returning(
+                    InboxRecord.id, InboxRecord.external_id, InboxRecord.status,
+                    InboxRecord.object_type,
+                )
+                for rid, ext, status, otype in q.tuples().execute():
+                    summary = json.dumps({"source": source, "object_type": otype})
+                    audit.append((rid, flow, ext, "received", 0, now, None, summary))
+                    if status == SKIPPED:
+                        audit.append(
+                            (rid, flow, ext, "skipped", 0, now, None,
+                             json.dumps({"reason": "echo of the hub's own write"}))
+                        )
+            self._insert_audit(audit)
+            if batch.checkpoint is not None:
+                self.set_checkpoint(flow, source, batch.checkpoint, now)
+        return len(rows), echoes_n
+
+    def _insert_audit(self, rows: list[tuple]) -> None:
+        fields = [
+            AuditEvent.record_id, AuditEvent.flow, AuditEvent.external_id, AuditEvent.step,
+            AuditEvent.attempt, AuditEvent.at, AuditEvent.duration_ms, AuditEvent.summary,
+        ]
+        for chunk in _chunks(rows, 1000):
+            AuditEvent.insert_many(chunk, fields=fields).execute()
+
+    # -- claim and commit --------------------------------------------------------------------
+    def claim_ready(self, flows: Iterable[str], limit: int, now: float | None = None) -> list[Record]:
+        """Claim up to ``limit`` ready records of ``flows``.
+
+        A record is ready when it is pending, its next attempt is due, and no earlier record
+        with the same flow and external id is still live: records of one id go in order.
+        """
+        now = now or time.time()
+        flows = list(flows)
+        if not flows:
+            return []
+        earlier = InboxRecord.alias()
+        blocked = earlier.select(pw.SQL("1")).where(
+            (earlier.flow == InboxRecord.flow)
+            & (earlier.external_id == InboxRecord.external_id)
+            & (earlier.status.in_(LIVE))
+            & (earlier.id < InboxRecord.id)
+        )
+        with self.transaction():
+            q = (
+                InboxRecord.select()
+                .where(
+                    (InboxRecord.status == PENDING)
+                    & (InboxRecord.next_attempt_at <= now)
+                    & InboxRecord.flow.in_(flows)
+                    & ~pw.fn.EXISTS(blocked)
+                )
+                .order_by(InboxRecord.next_attempt_at, InboxRecord.id)
+                .limit(limit)
+            )
+            if not self.is_sqlite:
+                q = q.for_update(True, of=InboxRecord, skip_locked=True)
+            rows = list(q)
+            if not rows:
+                return []
+            ids = [r.id for r in rows]
+            for chunk in _chunks(ids):
+                InboxRecord.update(status=PROCESSING, owner=self.owner, updated_at=now).where(
+                    InboxRecord.id.in_(chunk)
+                ).execute()
+        records = [_record(r) for r in rows]
+        for r in records:
+            r.status = PROCESSING
+        return records
+
+    def release(self, ids: Sequence[int]) -> None:
+        """Give claimed records back untouched (shutdown, fatal flow error)."""
+        now = time.time()
+        with self.transaction():
+            for chunk in _chunks(list(ids)):
+                InboxRecord.update(status=PENDING, owner=None, updated_at=now).where(
+                    InboxRecord.id.in_(chunk), InboxRecord.status == PROCESSING
+                ).execute()
+
+    def links_for(self, flow: str, external_ids: Sequence[str]) -> dict[str, Link]:
+        out: dict[str, Link] = {}
+        for chunk in _chunks(sorted(set(external_ids))):
+            for link in Link.select().where(Link.flow == flow, Link.source_id.in_(chunk)):
+                out[link.source_id] = link
+        return out
+
+    def commit_outcomes(self, outcomes: Sequence[Outcome]) -> None:
+        """Commit a batch's results, links and audit events together."""
+        now = time.time()
+        done_ids: dict[tuple[str, int], list[int]] = {}
+        links = []
+        audit = []
+        with self.transaction():
+            for o in outcomes:
+                r = o.record
+                if o.status in (DONE, SKIPPED) and o.last_error is None:
+                    done_ids.setdefault((o.status, o.attempts), []).append(r.id)
+                else:
+                    InboxRecord.update(
+                        status=o.status, attempts=o.attempts, owner=None,
+                        next_attempt_at=o.next_attempt_at or now,
+                        last_error=o.last_error, updated_at=now,
+                    ).where(InboxRecord.id == r.id).execute()
+                if o.link:
+                    links.append(
+                        (r.flow, r.system, r.object_type, r.external_id, o.link.target_system,
+                         o.link.target_type, o.link.target_id, o.link.last_hash, now)
+                    )
+                for e in o.events:
+                    audit.append(
+                        (r.id, r.flow, r.external_id, e.step, o.attempts, now, e.duration_ms,
+                         _summary(e.summary))
+                    )
+            for (status, attempts), ids in done_ids.items():
+                for chunk in _chunks(ids):
+                    InboxRecord.update(
+                        status=status, attempts=attempts, owner=None, last_error=None,
+                        updated_at=now,
+                    ).where(InboxRecord.id.in_(chunk)).execute()
+            if links:
+                fields = [
+                    Link.flow, Link.source_system, Link.source_type, Link.source_id,
+                    Link.target_system, Link.target_type, Link.target_id, Link.last_hash,
+                    Link.updated_at,
+                ]
+                # one row per (flow, source_id): the last outcome of a batch wins
+                unique = {(row[0], row[3]): row for row in links}
+                for chunk in _chunks(list(unique.values())):
+                    Link.insert_many(chunk, fields=fields).on_conflict(
+                        conflict_target=[Link.flow, Link.source_id],
+                        preserve=[Link.target_system, Link.target_type, Link.target_id,
+                                  Link.last_hash, Link.updated_at],
+                    ).execute()
+            self._insert_audit(audit)
+
+    # -- replay ------------------------------------------------------------------------------
+    def mark_for_replay(self, ids: Sequence[int], note: str = "") -> list[Record]:
+        """Put records back in the inbox from their stored payload; returns those changed.
+
+        Records that are still live are left alone (they will be processed anyway).
+        """
+        now = time.time()
+        out = []
+        with self.transaction():
+            for chunk in _chunks(list(ids)):
+                rows = list(
+                    InboxRecord.select().where(
+                        InboxRecord.id.in_(chunk), InboxRecord.status.not_in(LIVE)
+                    )
+                )
+                if not rows:
+                    continue
+                InboxRecord.update(
+                    status=PENDING, attempts=0, next_attempt_at=now, owner=None, updated_at=now
+                ).where(InboxRecord.id.in_([r.id for r in rows])).execute()
+                self._insert_audit(
+                    [
+                        (r.id, r.flow, r.external_id, "replayed", r.attempts, now, None,
+                         json.dumps({"previous_status": r.status, "note": note} if note
+                                    else {"previous_status": r.status}))
+                        for r in rows
+                    ]
+                )
+                out.extend(_record(r) for r in rows)
+        return out
+
+    def find_records(
+        self, *, flow: str | None = None, status: str | None = None, since: float | None = None,
+        limit: int | None = None,
+    ) -> list[Record]:
+        q = InboxRecord.select().order_by(InboxRecord.id)
+        if flow:
+            q = q.where(InboxRecord.flow == flow)
+        if status:
+            q = q.where(InboxRecord.status == status)
+        if since is not None:
+            q = q.where(InboxRecord.updated_at >= since)
+        if limit:
+            q = q.limit(limit)
+        return [_record(r) for r in q]
+
+    def record_ids(self, ref: str) -> list[int]:
+        """Inbox ids a user's reference names: ``#ID``/``ID`` or an external id."""
+        text = ref.lstrip("#")
+        ids: list[int] = []
+        if text.isdigit():
+            row = InboxRecord.get_or_none(InboxRecord.id == int(text))
+            if row:
+                ids.append(row.id)
+        q = InboxRecord.select(InboxRecord.id).where(InboxRecord.external_id == ref)
+        ids.extend(r.id for r in q if r.id not in ids)
+        return ids
+
+    def get_record(self, rid: int) -> tuple[Record, InboxRecord] | None:
+        row = InboxRecord.get_or_none(InboxRecord.id == rid)
+        return (_record(row), row) if row else None
+
+    def timeline(self, ids: Sequence[int]) -> list[AuditEvent]:
+        if not ids:
+            return []
+        return list(
+            AuditEvent.select().where(AuditEvent.record_id.in_(list(ids))).order_by(AuditEvent.id)
+        )
+
+    # -- status ------------------------------------------------------------------------------
+    def counts(self) -> dict[str, dict[str, int]]:
+        q = InboxRecord.select(
+            InboxRecord.flow, InboxRecord.status, pw.fn.COUNT(InboxRecord.id)
+        ).group_by(InboxRecord.flow, InboxRecord.status)
+        out: dict[str, dict[str, int]] = {}
+        for flow, status, n in q.tuples():
+            out.setdefault(flow, {})[status] = n
+        return out
+
+    def oldest_live(self) -> dict[str, float]:
+        q = (
+            InboxRecord.select(InboxRecord.flow, pw.fn.MIN(InboxRecord.created_at))
+            .where(InboxRecord.status.in_(LIVE))
+            .group_by(InboxRecord.flow)
+        )
+        return {flow: t for flow, t in q.tuples()}
+
+    def checkpoints(self) -> list[Checkpoint]:
+        return list(Checkpoint.select().order_by(Checkpoint.flow, Checkpoint.source))
+
+    def live_count(self, flow: str) -> tuple[int, int]:
+        """(ready now, waiting for a retry) among a flow's pending records."""
+        now = time.time()
+        base = InboxRecord.select().where(
+            InboxRecord.flow == flow, InboxRecord.status == PENDING
+        )
+        ready = base.where(InboxRecord.next_attempt_at <= now).count()
+        return ready, base.count() - ready
+
+
+__all__ = ["Store", "Outcome", "Event", "LinkWrite", "DONE", "SKIPPED", "PARKED", "PENDING"]
