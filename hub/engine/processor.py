@@ -51,7 +51,11 @@ class BatchProcessor:
         self.cfg = parts.config
         self.store = store
         self.host = host
-        self.batch_size = self.cfg.batch_size or max(1, parts.sink.batch_size)
+
+    @property
+    def batch_size(self) -> int:
+        """The flow's override, else what the sink declares (read after the sink opened)."""
+        return self.cfg.batch_size or max(1, self.parts.sink.batch_size)
 
     def _failure(self, r: Record, exc: BaseException, events: list[Event], step: str) -> Outcome:
         attempts = r.attempts + 1

@@ -45,6 +45,20 @@ _CHUNK = 400
 LEASE_SECONDS = 30.0
 
 
+def _process_alive(owner: str) -> bool:
+    host, _, rest = owner.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return True  # another host: trust its heartbeat
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _chunks(seq: Sequence, size: int = _CHUNK):
     for i in range(0, len(seq), size):
         yield seq[i : i + size]
@@ -146,12 +160,17 @@ class Store:
             ).execute()
 
     def recover_abandoned(self, now: float | None = None) -> int:
-        """Release records claimed by engines that stopped heartbeating (crashed)."""
+        """Release records claimed by engines that are gone.
+
+        An engine is gone when its heartbeat is older than ``LEASE_SECONDS`` or, on this host,
+        when its process no longer exists (a crash is then recovered at once).
+        """
         now = now or time.time()
         with self.transaction():
             alive = [
                 e.owner
                 for e in EngineLease.select().where(EngineLease.heartbeat_at >= now - LEASE_SECONDS)
+                if _process_alive(e.owner)
             ]
             q = InboxRecord.update(status=PENDING, owner=None, updated_at=now).where(
                 InboxRecord.status == PROCESSING
