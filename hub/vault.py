@@ -110,11 +110,12 @@ class Vault:
         secrets.registry.add(value)
 
     def get(self, name: str) -> str:
+        cipher = self._cipher()  # an unusable key is reported before anything else
         row = VaultEntry.get_or_none(VaultEntry.name == name)
         if row is None:
             raise VaultError(f"no credential named {name!r} in the vault (see `hub creds list`)")
         try:
-            value = self._cipher().decrypt(row.ciphertext.encode()).decode()
+            value = cipher.decrypt(row.ciphertext.encode()).decode()
         except InvalidToken:
             raise VaultError(
                 f"credential {name!r} cannot be decrypted with the current key "

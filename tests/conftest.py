@@ -134,7 +134,9 @@ class HubEnv:
             "enabled = true",
         ]
         body += [f"{k} = {_toml(v)}" for k, v in plugin.items()]
-        body += ["[flows.things]", 'source = "hubtest.file"', 'sink = "hubtest.scripted"']
+        source = flow.pop("source", "hubtest.file")
+        sink = flow.pop("sink", "hubtest.scripted")
+        body += ["[flows.things]", f'source = "{source}"', f'sink = "{sink}"']
         body += [f"{k} = {_toml(v)}" for k, v in flow.items()]
         body += ["[flows.things.source_options]"]
         body += [f"{k} = {_toml(v)}" for k, v in source_opts.items()]

@@ -125,15 +125,17 @@ class ScriptedSink(Sink):
                 results.append(WriteResult(error=ValueError("unexpected answer")))
                 continue
             secret = SETTINGS.get("api_key", "")
+            token = SETTINGS.get("token", "")
             if action == "leak":
-                log.error("login failed with api key %s", secret)
-                results.append(WriteResult(error=RetriableError(f"401 for key {secret}")))
+                log.error("login failed with api key %s and token %s", secret, token)
+                results.append(WriteResult(error=RetriableError(f"401 for key {secret}/{token}")))
                 continue
             with self._lock, open(self.opts["log"], "a") as fh:
                 fh.write(json.dumps({"id": ext, "payload": item.payload, "t": time.time(),
                                      "thread": threading.get_ident(), "target": item.target_id,
                                      "active": active}) + "\n")
-            summary = {"status": 201, "authorization": f"Bearer {secret}", "echo": secret}
+            summary = {"status": 201, "authorization": f"Bearer {secret}", "echo": secret,
+                       "note": f"sent with {token}"}
             results.append(WriteResult(target_id=f"T-{ext}", summary=summary))
         return results
 
@@ -153,6 +155,7 @@ class RefusingMatcher(Matcher):
 def hub_plugin_settings():
     return {
         "api_key": Setting(secret=True, help="a credential to prove redaction"),
+        "token": Setting(secret=True, help="a second credential"),
         "retries": Setting(int, default=3),
         "endpoint": Setting(str, required=True, help="where the system lives"),
         "ping_ok": Setting(bool, default=True),

@@ -150,6 +150,7 @@ class BatchProcessor:
     def _after_commit(self, outcomes: list[Outcome]) -> BatchStats:
         stats = BatchStats()
         for o in outcomes:
+            o.record.status, o.record.attempts = o.status, o.attempts  # as committed
             if o.status == DONE:
                 stats.written += 1
                 summary = redact(o.events[-1].summary or {})
