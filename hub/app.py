@@ -77,7 +77,9 @@ class Hub:
             try:
                 value = path.read_text(encoding="utf-8").strip()
             except OSError as exc:
-                raise ConfigError(f"{key}: cannot read secret file {path}: {exc.strerror}") from None
+                raise ConfigError(
+                    f"{key}: cannot read secret file {path}: {exc.strerror}"
+                ) from None
         else:
             try:
                 value = self.vault.get(name)
@@ -100,7 +102,9 @@ class Hub:
             if name not in installed:
                 known = ", ".join(sorted(installed)) or "none"
                 problems.append(
-                    Problem(f"plugins.{name}", f"no installed plugin of that name (installed: {known})")
+                    Problem(
+                        f"plugins.{name}", f"no installed plugin of that name (installed: {known})"
+                    )
                 )
         if problems:
             raise fail(cfg.path, problems)
@@ -113,11 +117,17 @@ class Hub:
             problems += v.problems
             resolved = {}
             for key, value in v.values.items():
-                if is_secret_ref(value) and schemas.get(name, {}).get(key) and schemas[name][key].secret:
+                if (
+                    is_secret_ref(value)
+                    and schemas.get(name, {}).get(key)
+                    and schemas[name][key].secret
+                ):
                     try:
                         value = self.resolve_secret(value, f"plugins.{name}.{key}")
                     except ConfigError as exc:
-                        problems.append(Problem(f"plugins.{name}.{key}", str(exc).split(": ", 1)[-1]))
+                        problems.append(
+                            Problem(f"plugins.{name}.{key}", str(exc).split(": ", 1)[-1])
+                        )
                         continue
                 resolved[key] = value
             self.settings[name] = resolved
@@ -144,11 +154,17 @@ class Hub:
                 key = f"flows.{flow.name}"
                 if name is None:
                     if opts:
-                        problems.append(Problem(f"{key}.{kind}_options", f"given but no {kind} is set"))
+                        problems.append(
+                            Problem(f"{key}.{kind}_options", f"given but no {kind} is set")
+                        )
                     continue
                 if name not in registry:
-                    known = ", ".join(sorted(registry)) or "none: enable the plugin that provides it"
-                    problems.append(Problem(f"{key}.{kind}", f"no {kind} named {name!r} (available: {known})"))
+                    known = (
+                        ", ".join(sorted(registry)) or "none: enable the plugin that provides it"
+                    )
+                    problems.append(
+                        Problem(f"{key}.{kind}", f"no {kind} named {name!r} (available: {known})")
+                    )
                     continue
                 cls = registry[name][1]
                 problems += validate(opts, cls.options, f"{key}.{kind}_options").problems

@@ -132,7 +132,9 @@ def load(path: Path, *, required: bool = False) -> HubConfig:
     problems: list[Problem] = []
     for key in raw:
         if key not in ("hub", "plugins", "flows"):
-            problems.append(Problem(key, "unknown table (expected [hub], [plugins.NAME], [flows.NAME])"))
+            problems.append(
+                Problem(key, "unknown table (expected [hub], [plugins.NAME], [flows.NAME])")
+            )
     hub_table = raw.get("hub", {})
     if not isinstance(hub_table, dict):
         problems.append(Problem("hub", "expected a table"))

@@ -92,7 +92,10 @@ def hub_flow_started(flow: str, source: str, sink: str) -> None:
 @hookspec
 def hub_flow_stopped(flow: str, reason: str) -> None:
     """Broadcast: ``flow`` stopped. ``reason`` is ``"completed"``, ``"shutdown"`` or the error
-    that stopped it. Return nothing.
+    that stopped it.
+
+    Called once per flow when ``hub run`` or ``hub sync`` ends, after its components closed;
+    a good moment to flush buffered notifications. Return nothing.
     """
 
 

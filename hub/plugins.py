@@ -80,7 +80,9 @@ def discover(plugin_modules: Iterable[str] = ()) -> dict[str, PluginInfo]:
     for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
         dist = getattr(ep, "dist", None)
         if ep.name in found:
-            log.warning("plugin name %r is installed twice; using %s", ep.name, found[ep.name].module)
+            log.warning(
+                "plugin name %r is installed twice; using %s", ep.name, found[ep.name].module
+            )
             continue
         found[ep.name] = PluginInfo(
             name=ep.name,
@@ -106,9 +108,15 @@ class PluginHost:
     def load(self, info: PluginInfo) -> None:
         """Import and register one plugin; a hook no spec declares fails loudly."""
         try:
-            obj = info.entry_point.load() if info.entry_point else importlib.import_module(info.module)
+            obj = (
+                info.entry_point.load()
+                if info.entry_point
+                else importlib.import_module(info.module)
+            )
         except Exception as exc:
-            raise ConfigError(f"plugin {info.name!r} ({info.module}) failed to load: {exc}") from exc
+            raise ConfigError(
+                f"plugin {info.name!r} ({info.module}) failed to load: {exc}"
+            ) from exc
         self.register(obj, info)
 
     def register(self, obj: Any, info: PluginInfo) -> None:
@@ -182,7 +190,9 @@ class PluginHost:
 
     def record_synced(self, record: Record, target_id: str | None, summary: dict) -> None:
         if self.pm.hook.hub_record_synced.get_hookimpls():
-            self._broadcast("hub_record_synced", record=record, target_id=target_id, summary=summary)
+            self._broadcast(
+                "hub_record_synced", record=record, target_id=target_id, summary=summary
+            )
 
     def record_parked(self, record: Record, reason: str) -> None:
         self._broadcast("hub_record_parked", record=record, reason=reason)

@@ -44,7 +44,7 @@ class Setting:
     def describe(self) -> str:
         what = _TYPE_NAMES.get(self.type, self.type.__name__)
         if self.secret:
-            what = "a secret reference such as {env = \"VAR\"}, {file = \"PATH\"} or {vault = \"NAME\"}"
+            what = 'a secret reference such as {env = "VAR"}, {file = "PATH"} or {vault = "NAME"}'
         if self.choices:
             what += " (one of " + ", ".join(repr(c) for c in self.choices) + ")"
         if self.minimum is not None:
@@ -128,8 +128,7 @@ def validate(
                 out.problems.append(
                     Problem(
                         full,
-                        "secrets are never written in the config; expected "
-                        + setting.describe(),
+                        "secrets are never written in the config; expected " + setting.describe(),
                     )
                 )
                 continue
@@ -155,7 +154,10 @@ def validate(
         if setting.required:
             hint = f" ({setting.help})" if setting.help else ""
             out.problems.append(
-                Problem(f"{prefix}.{key}", f"required value missing: expected {setting.describe()}{hint}")
+                Problem(
+                    f"{prefix}.{key}",
+                    f"required value missing: expected {setting.describe()}{hint}",
+                )
             )
         else:
             out.values[key] = setting.default

@@ -51,7 +51,9 @@ def _fernet(key: bytes, where: str) -> Fernet:
     try:
         return Fernet(key)
     except (ValueError, TypeError) as exc:
-        raise VaultError(f"{where} does not hold a valid vault key (32 url-safe base64 bytes)") from exc
+        raise VaultError(
+            f"{where} does not hold a valid vault key (32 url-safe base64 bytes)"
+        ) from exc
 
 
 @dataclass
@@ -103,7 +105,9 @@ class Vault:
         token = self._cipher().encrypt(value.encode()).decode()
         now = time.time()
         with self.store.transaction():
-            VaultEntry.insert(name=name, ciphertext=token, created_at=now, updated_at=now).on_conflict(
+            VaultEntry.insert(
+                name=name, ciphertext=token, created_at=now, updated_at=now
+            ).on_conflict(
                 conflict_target=[VaultEntry.name],
                 update={VaultEntry.ciphertext: token, VaultEntry.updated_at: now},
             ).execute()

@@ -55,7 +55,9 @@ class FileSource(Source):
         batch, n = [], 0
         for i, line in enumerate(lines[start:], start=start + 1):
             obj = json.loads(line)
-            batch.append(Change(str(obj["id"]), obj["payload"], obj.get("type"), obj.get("op", "upsert")))
+            batch.append(
+                Change(str(obj["id"]), obj["payload"], obj.get("type"), obj.get("op", "upsert"))
+            )
             if len(batch) >= self.opts["batch"]:
                 n += 1
                 if self.opts["fail_after"] and n > self.opts["fail_after"]:
@@ -115,11 +117,15 @@ class ScriptedSink(Sink):
                 raise FatalError("the target rejected our credentials")
             if action.startswith("retry"):
                 after = float(action.split(":")[1]) if ":" in action else None
-                results.append(WriteResult(error=RetriableError("503 Service Unavailable", retry_after=after)))
+                results.append(
+                    WriteResult(error=RetriableError("503 Service Unavailable", retry_after=after))
+                )
                 continue
             if action.startswith("park"):
                 field = action.split(":")[1] if ":" in action else None
-                results.append(WriteResult(error=RecordError("value rejected by the target", field=field)))
+                results.append(
+                    WriteResult(error=RecordError("value rejected by the target", field=field))
+                )
                 continue
             if action == "crash":
                 results.append(WriteResult(error=ValueError("unexpected answer")))
@@ -131,11 +137,25 @@ class ScriptedSink(Sink):
                 results.append(WriteResult(error=RetriableError(f"401 for key {secret}/{token}")))
                 continue
             with self._lock, open(self.opts["log"], "a") as fh:
-                fh.write(json.dumps({"id": ext, "payload": item.payload, "t": time.time(),
-                                     "thread": threading.get_ident(), "target": item.target_id,
-                                     "active": active}) + "\n")
-            summary = {"status": 201, "authorization": f"Bearer {secret}", "echo": secret,
-                       "note": f"sent with {token}"}
+                fh.write(
+                    json.dumps(
+                        {
+                            "id": ext,
+                            "payload": item.payload,
+                            "t": time.time(),
+                            "thread": threading.get_ident(),
+                            "target": item.target_id,
+                            "active": active,
+                        }
+                    )
+                    + "\n"
+                )
+            summary = {
+                "status": 201,
+                "authorization": f"Bearer {secret}",
+                "echo": secret,
+                "note": f"sent with {token}",
+            }
             results.append(WriteResult(target_id=f"T-{ext}", summary=summary))
         return results
 

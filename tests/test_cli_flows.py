@@ -8,7 +8,7 @@ import signal
 import sqlite3
 from urllib.parse import urlparse
 
-from conftest import wait_for
+from hubtesting import wait_for
 
 
 def done_count(hubenv) -> int:
@@ -24,7 +24,9 @@ def db_query(url: str, sql: str):
             return conn.execute(sql).fetchall()
     import psycopg2
 
-    conn = psycopg2.connect(host=p.hostname, port=p.port, user=p.username, dbname=p.path.lstrip("/"))
+    conn = psycopg2.connect(
+        host=p.hostname, port=p.port, user=p.username, dbname=p.path.lstrip("/")
+    )
     try:
         with conn.cursor() as cur:
             cur.execute(sql)
@@ -54,7 +56,9 @@ def test_sync_reports_and_exit_codes(hubenv):
 
 
 def test_dry_run_writes_nothing(hubenv):
-    hubenv.write_changes([{"id": "D1", "payload": {"x": 1}}, {"id": "D2", "payload": {"match": False}}])
+    hubenv.write_changes(
+        [{"id": "D1", "payload": {"x": 1}}, {"id": "D2", "payload": {"match": False}}]
+    )
     hubenv.write_config(flow={"matcher": "hubtest.match"})
     res = hubenv.run("sync", "things", "--dry-run", "--json")
     assert res.returncode == 0, res.stderr
@@ -80,7 +84,13 @@ def test_park_fix_replay_with_the_whole_timeline(hubenv):
     assert sorted(w["id"] for w in hubenv.writes()) == ["R1", "R2"]
     audit = json.loads(hubenv.run("audit", "R1", "--json").stdout)[0]
     assert audit["status"] == "done"
-    assert [e["step"] for e in audit["events"]] == ["received", "parked", "replayed", "matched", "written"]
+    assert [e["step"] for e in audit["events"]] == [
+        "received",
+        "parked",
+        "replayed",
+        "matched",
+        "written",
+    ]
     assert hubenv.run("audit", "nope").returncode == 6
     assert hubenv.run("replay", "nope").returncode == 6
     assert hubenv.run("replay", "--flow", "things").returncode == 6  # nothing parked now
@@ -104,7 +114,11 @@ def test_status_shows_checkpoint_lag_and_counts(hubenv):
     hubenv.run("sync", "things")
     data = json.loads(hubenv.run("status", "--json").stdout)
     flow = data["flows"][0]
-    assert flow["flow"] == "things" and flow["records"]["done"] == 2 and flow["records"]["pending"] == 1
+    assert (
+        flow["flow"] == "things"
+        and flow["records"]["done"] == 2
+        and flow["records"]["pending"] == 1
+    )
     assert flow["sources"][0]["checkpoint"] == "3" and flow["lag_seconds"] >= 0
     assert data["schema_version"] >= 1
     text = hubenv.run("status").stdout
@@ -114,8 +128,9 @@ def test_status_shows_checkpoint_lag_and_counts(hubenv):
 def test_a_killed_engine_loses_nothing(hubenv):
     n = 60
     hubenv.write_changes([{"id": f"C{i:03d}", "payload": {"i": i}} for i in range(n)])
-    hubenv.write_config(flow={"sink_options": {"delay": 0.05, "batch_size": 2},
-                              "source_options": {"batch": 7}})
+    hubenv.write_config(
+        flow={"sink_options": {"delay": 0.05, "batch_size": 2}, "source_options": {"batch": 7}}
+    )
     proc = hubenv.popen("run")
     try:
         wait_for(lambda: len(hubenv.writes()) >= 10, what="some writes before the kill")
@@ -149,8 +164,9 @@ def test_sigterm_finishes_in_flight_work_and_exits_cleanly(hubenv):
 def test_a_second_signal_exits_at_once(hubenv):
     hubenv.write_changes([{"id": f"U{i:03d}", "payload": {}} for i in range(50)])
     log = hubenv.root / "hub.log"
-    hubenv.write_config(flow={"sink_options": {"delay": 5, "batch_size": 1}},
-                        hub_extra=f'log_file = "{log}"')
+    hubenv.write_config(
+        flow={"sink_options": {"delay": 5, "batch_size": 1}}, hub_extra=f'log_file = "{log}"'
+    )
     proc = hubenv.popen("run")
     wait_for(lambda: statuses(hubenv).get("processing"), what="records in flight")
     proc.send_signal(signal.SIGINT)

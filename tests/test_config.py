@@ -25,7 +25,7 @@ def error_of(hubenv) -> str:
 
 @pytest.fixture
 def env(tmp_path, monkeypatch):
-    from conftest import HubEnv
+    from hubtesting import HubEnv
 
     monkeypatch.setenv("HUB_STORE_URL", f"sqlite:///{tmp_path / 'hub.db'}")
     return HubEnv(tmp_path, None)
@@ -52,7 +52,9 @@ def test_wrong_type(env):
 
 def test_missing_required_value(env):
     env.write_config()
-    env.config.write_text(env.config.read_text().replace('endpoint = "https://right.example"\n', ""))
+    env.config.write_text(
+        env.config.read_text().replace('endpoint = "https://right.example"\n', "")
+    )
     msg = error_of(env)
     assert "plugins.hubtest_plugin.endpoint: required value missing" in msg
     assert "where the system lives" in msg
@@ -67,7 +69,10 @@ def test_secrets_must_be_references(env):
 
 def test_missing_environment_secret(env):
     env.write_config(plugin={"api_key": {"env": "NO_SUCH_VAR_HUB"}})
-    assert "plugins.hubtest_plugin.api_key: environment variable NO_SUCH_VAR_HUB is not set" in error_of(env)
+    assert (
+        "plugins.hubtest_plugin.api_key: environment variable NO_SUCH_VAR_HUB is not set"
+        in error_of(env)
+    )
 
 
 def test_file_secret_is_read(env, tmp_path):
@@ -111,8 +116,10 @@ def test_flow_keys(env):
 
 def test_hub_section_and_top_level(env):
     env.write_config()
-    env.config.write_text(env.config.read_text().replace("workers = 4", 'workers = "many"')
-                          + "\n[flow.typo]\nsource = 'x'\n")
+    env.config.write_text(
+        env.config.read_text().replace("workers = 4", 'workers = "many"')
+        + "\n[flow.typo]\nsource = 'x'\n"
+    )
     with pytest.raises(ConfigError) as exc:
         config_mod.load(env.config)
     assert "hub.workers: expected an integer" in str(exc.value)

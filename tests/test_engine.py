@@ -35,7 +35,10 @@ def test_records_flow_to_the_sink_with_links_and_audit(hubenv):
     link = Link.get(Link.flow == "things", Link.source_id == "K007")
     assert (link.source_system, link.target_system, link.target_id) == ("left", "right", "T-K007")
     rid = InboxRecord.get(InboxRecord.external_id == "K007").id
-    steps = [e.step for e in AuditEvent.select().where(AuditEvent.record_id == rid).order_by(AuditEvent.id)]
+    steps = [
+        e.step
+        for e in AuditEvent.select().where(AuditEvent.record_id == rid).order_by(AuditEvent.id)
+    ]
     assert steps == ["received", "matched", "written"]
     assert Checkpoint.get(Checkpoint.flow == "things").value == "25"
     assert engine.flows["things"].stats.written == 25
@@ -65,11 +68,17 @@ def test_own_writes_coming_back_are_dropped_as_echoes(hubenv):
     hub = hubenv.load_hub()
     from hub import Change, ChangeBatch
 
-    batch = ChangeBatch([Change("T-K001", written, object_type="Item"),
-                         Change("T-K002", {"changed": "by a person"}, object_type="Item")])
+    batch = ChangeBatch(
+        [
+            Change("T-K001", written, object_type="Item"),
+            Change("T-K002", {"changed": "by a person"}, object_type="Item"),
+        ]
+    )
     stored, echoes = hub.store.ingest("reverse", "src", "right", "Item", batch)
     assert (stored, echoes) == (2, 1)
-    rows = {r.external_id: r.status for r in InboxRecord.select().where(InboxRecord.flow == "reverse")}
+    rows = {
+        r.external_id: r.status for r in InboxRecord.select().where(InboxRecord.flow == "reverse")
+    }
     assert rows == {"T-K001": "skipped", "T-K002": "pending"}
     assert content_hash(written) == Link.get(Link.source_id == "K001").last_hash
 
@@ -87,7 +96,10 @@ def test_retriable_errors_back_off_then_succeed(hubenv):
         sync(hubenv)
     rec = InboxRecord.get(InboxRecord.external_id == "K002")
     assert (rec.status, rec.attempts, rec.last_error) == ("done", 3, None)
-    steps = [e.step for e in AuditEvent.select().where(AuditEvent.record_id == rec.id).order_by(AuditEvent.id)]
+    steps = [
+        e.step
+        for e in AuditEvent.select().where(AuditEvent.record_id == rec.id).order_by(AuditEvent.id)
+    ]
     assert steps == ["received", "matched", "failed", "matched", "failed", "matched", "written"]
 
 

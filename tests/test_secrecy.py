@@ -19,8 +19,19 @@ def _store_dump(url: str, tmp: Path) -> bytes:
         base = Path(p.path)
         return b"".join(f.read_bytes() for f in base.parent.glob(base.name + "*"))
     out = subprocess.run(
-        ["pg_dump", "-h", p.hostname, "-p", str(p.port or 5432), "-U", p.username or "postgres",
-         "--data-only", p.path.lstrip("/")], capture_output=True, check=True,
+        [
+            "pg_dump",
+            "-h",
+            p.hostname,
+            "-p",
+            str(p.port or 5432),
+            "-U",
+            p.username or "postgres",
+            "--data-only",
+            p.path.lstrip("/"),
+        ],
+        capture_output=True,
+        check=True,
     )
     return out.stdout
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from cryptography.fernet import Fernet
+from cryptography.fernet import Fernet, InvalidToken
 
 from hub import VaultError
 from hub.store import Store
@@ -38,7 +38,9 @@ def test_key_file_is_created_0600(tmp_path):
 
 def test_group_readable_key_file_is_refused(vault):
     os.chmod(vault.key_file, 0o640)
-    with pytest.raises(VaultError, match=r"readable by group or others \(mode 0640\); run: chmod 600"):
+    with pytest.raises(
+        VaultError, match=r"readable by group or others \(mode 0640\); run: chmod 600"
+    ):
         vault.get("anything")
 
 
@@ -78,7 +80,7 @@ def test_rotation_reencrypts_everything(vault):
     fresh = Vault(vault.store, vault.key_file)
     assert [fresh.get(f"cred-{i}") for i in range(5)] == [f"value-{i}-xyz" for i in range(5)]
     row = VaultEntry.get(VaultEntry.name == "cred-0")
-    with pytest.raises(Exception):
+    with pytest.raises(InvalidToken):
         Fernet(old_key).decrypt(row.ciphertext.encode())
     assert not vault.next_key_file.exists()
 

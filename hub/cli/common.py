@@ -51,8 +51,10 @@ class State:
     def config(self, *, required: bool = False) -> config_mod.HubConfig:
         if self._config is None:
             self._config = config_mod.load(self.path, required=required)
-            setup_logging(self.log_level or self._config.hub.get("log_level") or "INFO",
-                          self._config.hub.get("log_file"))
+            setup_logging(
+                self.log_level or self._config.hub.get("log_level") or "INFO",
+                self._config.hub.get("log_file"),
+            )
         elif required and not self._config.exists:
             config_mod.load(self.path, required=True)
         return self._config

@@ -20,8 +20,12 @@ def creds() -> None:
 
 @creds.command("set", epilog=EPILOG_CODES)
 @click.argument("name")
-@click.option("--stdin", "from_stdin", is_flag=True,
-              help="Read the secret from standard input (also the default when it is not a terminal).")
+@click.option(
+    "--stdin",
+    "from_stdin",
+    is_flag=True,
+    help="Read the secret from standard input (also the default when it is not a terminal).",
+)
 @pass_state
 def set_(state: State, name: str, from_stdin: bool) -> None:
     """Store the secret NAME; prompts without echo, or reads standard input."""
@@ -42,13 +46,23 @@ def list_(state: State, as_json: bool) -> None:
     """List credential names and dates (never values)."""
     entries = state.hub().vault.list()
     if as_json:
-        emit_json([{"name": e.name, "created": fmt_time(e.created_at), "updated": fmt_time(e.updated_at)}
-                   for e in entries])
+        emit_json(
+            [
+                {
+                    "name": e.name,
+                    "created": fmt_time(e.created_at),
+                    "updated": fmt_time(e.updated_at),
+                }
+                for e in entries
+            ]
+        )
         return
     if not entries:
         click.echo("the vault is empty")
     for e in entries:
-        click.echo(f"{e.name:<30} created {fmt_time(e.created_at)}  updated {fmt_time(e.updated_at)}")
+        click.echo(
+            f"{e.name:<30} created {fmt_time(e.created_at)}  updated {fmt_time(e.updated_at)}"
+        )
 
 
 @creds.command(epilog=EPILOG_CODES)
@@ -63,8 +77,11 @@ def delete(state: State, name: str) -> None:
 
 
 @creds.command("rotate-key", epilog=EPILOG_CODES)
-@click.option("--write-key", type=click.Path(dir_okay=False, path_type=Path),
-              help=f"With {KEY_ENV}: file (mode 0600) to receive the new key.")
+@click.option(
+    "--write-key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help=f"With {KEY_ENV}: file (mode 0600) to receive the new key.",
+)
 @pass_state
 def rotate_key(state: State, write_key: Path | None) -> None:
     """Re-encrypt every credential under a new key.
@@ -75,15 +92,19 @@ def rotate_key(state: State, write_key: Path | None) -> None:
     """
     vault = state.hub().vault
     if os.environ.get(KEY_ENV) and not write_key:
-        raise click.UsageError(f"the key comes from {KEY_ENV}: pass --write-key FILE for the new key")
-    vault.keys  # fail now, before anything changes, if the current key is unusable
+        raise click.UsageError(
+            f"the key comes from {KEY_ENV}: pass --write-key FILE for the new key"
+        )
+    _ = vault.keys  # fail now, before anything changes, if the current key is unusable
     new_key = Fernet.generate_key()
     if write_key:  # saved before any entry depends on it
         write_key_file(write_key, new_key)
     count, _ = vault.rotate(new_key)
     if write_key:
-        click.echo(f"re-encrypted {count} credential(s); new key written to {write_key}: "
-                   f"put it first in {KEY_ENV}")
+        click.echo(
+            f"re-encrypted {count} credential(s); new key written to {write_key}: "
+            f"put it first in {KEY_ENV}"
+        )
     else:
         click.echo(f"re-encrypted {count} credential(s); {vault.key_file} now holds the new key")
 

@@ -27,10 +27,15 @@ def _summary(engine: Engine) -> tuple[dict, int]:
     for name, st in engine.flows.items():
         ready, waiting = engine.store.live_count(name)
         out[name] = {
-            "received": st.ingested, "echoes_dropped": st.echoes, "written": st.stats.written,
-            "unchanged": st.stats.skipped, "retrying": st.stats.retrying,
-            "parked": st.stats.parked, "pending": ready + waiting,
-            "parked_reasons": st.stats.parked_reasons, "stopped": st.stopped,
+            "received": st.ingested,
+            "echoes_dropped": st.echoes,
+            "written": st.stats.written,
+            "unchanged": st.stats.skipped,
+            "retrying": st.stats.retrying,
+            "parked": st.stats.parked,
+            "pending": ready + waiting,
+            "parked_reasons": st.stats.parked_reasons,
+            "stopped": st.stopped,
         }
         if st.stopped:
             code = max(code, EXIT_FAILURE)
@@ -42,8 +47,8 @@ def _summary(engine: Engine) -> tuple[dict, int]:
 def _print_summary(summary: dict) -> None:
     for name, s in summary.items():
         click.echo(
-            f"{name}: received {s['received']}, written {s['written']}, unchanged {s['unchanged']}, "
-            f"parked {s['parked']}, still pending {s['pending']}"
+            f"{name}: received {s['received']}, written {s['written']}, "
+            f"unchanged {s['unchanged']}, parked {s['parked']}, still pending {s['pending']}"
         )
         for reason in s["parked_reasons"][:10]:
             click.echo(f"  parked: {reason}")
@@ -75,9 +80,14 @@ def run(state: State) -> None:
 
 @click.command(epilog=EPILOG_CODES)
 @click.argument("flow")
-@click.option("--full", is_flag=True, help="Read the source from the beginning, not the checkpoint.")
-@click.option("--dry-run", is_flag=True,
-              help="Run source, matcher and mapping; show what the sink would write; write nothing.")
+@click.option(
+    "--full", is_flag=True, help="Read the source from the beginning, not the checkpoint."
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Run source, matcher and mapping; show what the sink would write; write nothing.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_state
 def sync(state: State, flow: str, full: bool, dry_run: bool, as_json: bool) -> None:
@@ -95,19 +105,24 @@ def sync(state: State, flow: str, full: bool, dry_run: bool, as_json: bool) -> N
         n = 0
         for p in plans:
             n += 1
-            click.echo(f"{p.get('action', '?'):<7} {p['external_id']}: "
-                       + (p.get("error") or p.get("reason") or str(p.get("payload", ""))))
+            click.echo(
+                f"{p.get('action', '?'):<7} {p['external_id']}: "
+                + (p.get("error") or p.get("reason") or str(p.get("payload", "")))
+            )
         click.echo(f"dry run: {n} change(s); nothing written", err=True)
         return
     engine = Engine(hub, [flow])
     show = not as_json and sys.stderr.isatty()
     with graceful_stop(hub.stopping):
         if show:
-            with click.progressbar(length=0, label=f"{flow}", file=sys.stderr,
-                                   show_pos=True) as bar:
+            with click.progressbar(
+                length=0, label=f"{flow}", file=sys.stderr, show_pos=True
+            ) as bar:
+
                 def progress(n: int) -> None:
                     bar.length = max(bar.length or 0, bar.pos + n)
                     bar.update(n)
+
                 engine.on_progress = progress
                 engine.sync_once(full=full)
         else:
@@ -123,15 +138,28 @@ def sync(state: State, flow: str, full: bool, dry_run: bool, as_json: bool) -> N
 @click.command(epilog=EPILOG_CODES)
 @click.argument("records", nargs=-1)
 @click.option("--flow", help="Replay records of this flow (with --status / --since).")
-@click.option("--status", type=click.Choice([s for s in STATUSES if s != "processing"]),
-              help=f"Only records with this status (default with --flow: {PARKED}).")
+@click.option(
+    "--status",
+    type=click.Choice([s for s in STATUSES if s != "processing"]),
+    help=f"Only records with this status (default with --flow: {PARKED}).",
+)
 @click.option("--since", help="Only records changed since: 2h, 30m, 1d or an ISO time.")
 @click.option("--dry-run", is_flag=True, help="List what would be replayed; change nothing.")
-@click.option("--queue-only", is_flag=True, help="Put them back in the inbox; `hub run` will process them.")
+@click.option(
+    "--queue-only", is_flag=True, help="Put them back in the inbox; `hub run` will process them."
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_state
-def replay(state: State, records: tuple[str, ...], flow: str | None, status: str | None,
-           since: str | None, dry_run: bool, queue_only: bool, as_json: bool) -> None:
+def replay(
+    state: State,
+    records: tuple[str, ...],
+    flow: str | None,
+    status: str | None,
+    since: str | None,
+    dry_run: bool,
+    queue_only: bool,
+    as_json: bool,
+) -> None:
     """Process records again from their stored payload.
 
     RECORDS are inbox ids (#12 or 12) or external ids. Or select with --flow, --status
@@ -157,13 +185,17 @@ def replay(state: State, records: tuple[str, ...], flow: str | None, status: str
         raise SystemExit(EXIT_NOT_FOUND)
     chosen = list({r.id: r for r in chosen}.values())
     if dry_run:
-        rows = [{"id": r.id, "flow": r.flow, "external_id": r.external_id, "status": r.status}
-                for r in chosen]
+        rows = [
+            {"id": r.id, "flow": r.flow, "external_id": r.external_id, "status": r.status}
+            for r in chosen
+        ]
         if as_json:
             emit_json(rows)
         else:
             for r in rows:
-                click.echo(f"would replay #{r['id']} {r['flow']}/{r['external_id']} ({r['status']})")
+                click.echo(
+                    f"would replay #{r['id']} {r['flow']}/{r['external_id']} ({r['status']})"
+                )
         return
     hub.load_plugins()
     flows = sorted({r.flow for r in chosen})

@@ -31,10 +31,12 @@ class HubGroup(click.Group):
             return
         self._plugin_commands_loaded = True
         state = ctx.find_object(State)
+        if state is None:  # resolving a command happens before the group's callback runs
+            state = ctx.obj = State(ctx.params.get("config_path"), ctx.params.get("log_level"))
         try:
-            cfg = state.config() if state else None
-            disabled = set(cfg.disabled_plugins()) if cfg else set()
-            modules = (cfg.hub.get("plugin_modules") or []) if cfg else []
+            cfg = state.config()
+            disabled = set(cfg.disabled_plugins())
+            modules = cfg.hub.get("plugin_modules") or []
         except ConfigError:
             return  # reported when a command needs the config
         host = PluginHost()
@@ -82,11 +84,18 @@ class HubGroup(click.Group):
 
 @click.group(cls=HubGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
-    "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), envvar="HUB_CONFIG",
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="HUB_CONFIG",
     help="Configuration file (default: $HUB_CONFIG, ./hub.toml, ~/.config/ml-connector/hub.toml).",
 )
-@click.option("--log-level", type=click.Choice(LOG_LEVELS, case_sensitive=False),
-              envvar="HUB_LOG_LEVEL", help="Override [hub] log_level.")
+@click.option(
+    "--log-level",
+    type=click.Choice(LOG_LEVELS, case_sensitive=False),
+    envvar="HUB_LOG_LEVEL",
+    help="Override [hub] log_level.",
+)
 @click.version_option(__version__, prog_name="hub")
 @click.pass_context
 def cli(ctx: click.Context, config_path: Path | None, log_level: str | None) -> None:
@@ -95,7 +104,8 @@ def cli(ctx: click.Context, config_path: Path | None, log_level: str | None) -> 
     Run `hub init` to write a config and a vault key, `hub plugins` to see what is installed,
     `hub sync FLOW` for one pass and `hub run` to keep every enabled flow running.
     """
-    ctx.obj = State(config_path, log_level)
+    if not isinstance(ctx.obj, State):
+        ctx.obj = State(config_path, log_level)
 
 
 @cli.group(epilog=EPILOG)

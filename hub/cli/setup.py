@@ -55,8 +55,11 @@ path = "{data_dir}/demo-out"
 
 
 @click.command(epilog=EPILOG_CODES)
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Data directory to write into the config (default: ./hub-data beside it).")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Data directory to write into the config (default: ./hub-data beside it).",
+)
 @click.option("--force", is_flag=True, help="Overwrite an existing config file.")
 @pass_state
 def init(state: State, data_dir: Path | None, force: bool) -> None:
@@ -103,11 +106,17 @@ def plugins(state: State, as_json: bool) -> None:
             hooks = info.hooks
         except Exception as exc:
             hooks, info.error = [], str(exc)
-        rows.append({
-            "name": name, "version": info.version, "distribution": info.distribution,
-            "module": info.module, "hooks": hooks, "enabled": name in enabled,
-            "error": info.error,
-        })
+        rows.append(
+            {
+                "name": name,
+                "version": info.version,
+                "distribution": info.distribution,
+                "module": info.module,
+                "hooks": hooks,
+                "enabled": name in enabled,
+                "error": info.error,
+            }
+        )
     if as_json:
         emit_json(rows)
         return
@@ -143,7 +152,10 @@ def ping(state: State, as_json: bool) -> None:
             click.echo("no enabled plugin has checks")
         for r in rows:
             mark = "PASS" if r["ok"] else "FAIL"
-            click.echo(f"{mark}  {r['plugin']}: {r['check']}" + (f" - {r['detail']}" if r["detail"] else ""))
+            click.echo(
+                f"{mark}  {r['plugin']}: {r['check']}"
+                + (f" - {r['detail']}" if r["detail"] else "")
+            )
     if failed:
         raise SystemExit(EXIT_INCOMPLETE)
 

@@ -63,7 +63,9 @@ class Engine:
             for comp in st.parts.all():
                 comp.open()
             self.hub.host.flow_started(name, st.parts.config.source, st.parts.config.sink)
-        self._heartbeat_thread = threading.Thread(target=self._heartbeat, name="hub-heartbeat", daemon=True)
+        self._heartbeat_thread = threading.Thread(
+            target=self._heartbeat, name="hub-heartbeat", daemon=True
+        )
         self._heartbeat_thread.start()
 
     def stop(self, reason: str = "completed") -> None:
@@ -204,7 +206,9 @@ class Engine:
         """``hub run``: sources poll on their intervals; records flow until a stop signal."""
         self.start()
         threads = [
-            threading.Thread(target=self._source_loop, args=(name,), name=f"hub-source-{name}", daemon=True)
+            threading.Thread(
+                target=self._source_loop, args=(name,), name=f"hub-source-{name}", daemon=True
+            )
             for name in self.flows
         ]
         for t in threads:

@@ -64,7 +64,9 @@ class BatchProcessor:
         if isinstance(exc, RecordError):
             exc.for_record(r.ref)
             reason = _error_text(exc)
-            events.append(Event("parked", summary={"step": step, "reason": reason, "field": exc.field}))
+            events.append(
+                Event("parked", summary={"step": step, "reason": reason, "field": exc.field})
+            )
             return Outcome(r, PARKED, attempts, last_error=reason, events=events)
         error = _error_text(exc)
         if attempts >= self.cfg.max_attempts:
@@ -80,7 +82,12 @@ class BatchProcessor:
             Event("failed", summary={"step": step, "error": error, "retry_in_s": round(delay, 3)})
         )
         return Outcome(
-            r, PENDING, attempts, next_attempt_at=time.time() + delay, last_error=error, events=events
+            r,
+            PENDING,
+            attempts,
+            next_attempt_at=time.time() + delay,
+            last_error=error,
+            events=events,
         )
 
     def process(self, records: list[Record]) -> BatchStats:
@@ -99,14 +106,23 @@ class BatchProcessor:
                 outcomes.append(self._failure(r, exc, events, "match"))
                 continue
             events.append(
-                Event("matched", (time.perf_counter() - t0) * 1000, {"match": redact(match)} if match else None)
+                Event(
+                    "matched",
+                    (time.perf_counter() - t0) * 1000,
+                    {"match": redact(match)} if match else None,
+                )
             )
             digest = content_hash(payload)
             link = links.get(r.external_id)
             if link and link.last_hash == digest and r.op != "delete":
                 events.append(
-                    Event("skipped", summary={"reason": "unchanged since the last write",
-                                              "target_id": link.target_id})
+                    Event(
+                        "skipped",
+                        summary={
+                            "reason": "unchanged since the last write",
+                            "target_id": link.target_id,
+                        },
+                    )
                 )
                 outcomes.append(Outcome(r, SKIPPED, r.attempts + 1, events=events))
                 continue
@@ -138,9 +154,13 @@ class BatchProcessor:
                 outcomes.append(self._failure(r, res.error, events, "write"))
                 continue
             target_id = res.target_id or item.target_id
-            events.append(Event("written", per_item, {"target_id": target_id, **(res.summary or {})}))
+            events.append(
+                Event("written", per_item, {"target_id": target_id, **(res.summary or {})})
+            )
             link = (
-                LinkWrite(sink.system or "?", sink.object_type or r.object_type, str(target_id), digest)
+                LinkWrite(
+                    sink.system or "?", sink.object_type or r.object_type, str(target_id), digest
+                )
                 if target_id
                 else None
             )

@@ -5,6 +5,16 @@ from .models import DONE, LIVE, PARKED, PENDING, PROCESSING, SKIPPED, STATUSES
 from .store import Event, LinkWrite, Outcome, Store
 
 __all__ = [
-    "Store", "Outcome", "Event", "LinkWrite", "sqlite_url",
-    "DONE", "LIVE", "PARKED", "PENDING", "PROCESSING", "SKIPPED", "STATUSES",
+    "Store",
+    "Outcome",
+    "Event",
+    "LinkWrite",
+    "sqlite_url",
+    "DONE",
+    "LIVE",
+    "PARKED",
+    "PENDING",
+    "PROCESSING",
+    "SKIPPED",
+    "STATUSES",
 ]

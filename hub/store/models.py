@@ -55,7 +55,7 @@ class InboxRecord(BaseModel):
         table_name = "hub_inbox"
         indexes = (
             # ready-record scan and per-id ordering
-            (("status", "next_attempt_at"), False),
+            (("status", "next_attempt_at", "id"), False),
             (("flow", "external_id", "id"), False),
             # status counts and replay selection
             (("flow", "status", "updated_at"), False),

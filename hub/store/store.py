@@ -23,7 +23,7 @@ import peewee as pw
 from ..components import ChangeBatch, Record
 from ..errors import StoreError
 from ..secrets import redact
-from . import migrations
+from . import bulk, migrations
 from .database import connect, describe_url, is_sqlite, write_transaction
 from .models import (
     DONE,
@@ -36,7 +36,6 @@ from .models import (
     Checkpoint,
     EngineLease,
     InboxRecord,
-    Link,
     database_proxy,
 )
 
@@ -92,6 +91,39 @@ class Outcome:
     last_error: str | None = None
     link: LinkWrite | None = None
     events: list[Event] = field(default_factory=list)
+
+
+_INBOX_COLUMNS = (
+    "flow", "source", "system", "object_type", "external_id", "op", "payload", "content_hash",
+    "status", "attempts", "next_attempt_at", "created_at", "updated_at",
+)  # fmt: skip
+_AUDIT_COLUMNS = (
+    "record_id", "flow", "external_id", "step", "attempt", "at", "duration_ms", "summary",
+)  # fmt: skip
+_LINK_COLUMNS = (
+    "flow", "source_system", "source_type", "source_id", "target_system", "target_type",
+    "target_id", "last_hash", "updated_at",
+)  # fmt: skip
+_RECORD_COLUMNS = (
+    "id", "flow", "source", "system", "object_type", "external_id", "op", "payload",
+    "content_hash", "attempts",
+)  # fmt: skip
+
+
+@dataclass
+class LinkInfo:
+    """What the engine needs of a link: the target's id and the hash last written there."""
+
+    target_id: str
+    last_hash: str
+
+
+def _record_from_row(row: Sequence, status: str) -> Record:
+    rid, flow, source, system, otype, ext, op, payload, digest, attempts = row
+    return Record(
+        id=rid, flow=flow, source=source, system=system, object_type=otype, external_id=ext,
+        op=op, payload=json.loads(payload), content_hash=digest, status=status, attempts=attempts,
+    )  # fmt: skip
 
 
 def _record(row: InboxRecord) -> Record:
@@ -202,14 +234,15 @@ class Store:
         """(object_type, id) of changes whose content is what the hub itself last wrote there."""
         wanted = {(c.object_type or default_type, c.external_id): c.hash() for c in batch.changes}
         found: set[tuple[str, str]] = set()
-        ids = sorted({c.external_id for c in batch.changes})
-        for chunk in _chunks(ids):
-            q = Link.select(Link.target_type, Link.target_id, Link.last_hash).where(
-                Link.target_system == system, Link.target_id.in_(chunk)
-            )
-            for t_type, t_id, h in q.tuples():
-                if wanted.get((t_type, t_id)) == h:
-                    found.add((t_type, t_id))
+        p = self.db.param
+        rows = bulk.select_where_in(
+            self.db,
+            f"SELECT target_type, target_id, last_hash FROM hub_link WHERE target_system = {p}",
+            "target_id", sorted({c.external_id for c in batch.changes}), (system,),
+        )  # fmt: skip
+        for t_type, t_id, h in rows:
+            if wanted.get((t_type, t_id)) == h:
+                found.add((t_type, t_id))
         return found
 
     def ingest(
@@ -233,43 +266,32 @@ class Store:
                     (flow, source, system, otype, str(c.external_id), c.op,
                      json.dumps(c.payload, default=str), c.hash(),
                      SKIPPED if echo else PENDING, 0, now, now, now)
-                )
-            fields = [
-                InboxRecord.flow, InboxRecord.source, InboxRecord.system,
-                InboxRecord.object_type, InboxRecord.external_id, InboxRecord.op,
-                InboxRecord.payload, InboxRecord.content_hash, InboxRecord.status,
-                InboxRecord.attempts, InboxRecord.next_attempt_at, InboxRecord.created_at,
-                InboxRecord.updated_at,
-            ]
+                )  # fmt: skip
+            returned = bulk.insert(
+                self.db, "hub_inbox", _INBOX_COLUMNS, rows,
+                returning=("id", "external_id", "status", "object_type"),
+            )  # fmt: skip
             audit = []
-            for chunk in _chunks(rows):
-                q = InboxRecord.insert_many(chunk, fields=fields).returning(
-                    InboxRecord.id, InboxRecord.external_id, InboxRecord.status,
-                    InboxRecord.object_type,
-                )
-                for rid, ext, status, otype in q.tuples().execute():
-                    summary = json.dumps({"source": source, "object_type": otype})
-                    audit.append((rid, flow, ext, "received", 0, now, None, summary))
-                    if status == SKIPPED:
-                        audit.append(
-                            (rid, flow, ext, "skipped", 0, now, None,
-                             json.dumps({"reason": "echo of the hub's own write"}))
-                        )
+            for rid, ext, status, otype in returned:
+                summary = json.dumps({"source": source, "object_type": otype})
+                audit.append((rid, flow, ext, "received", 0, now, None, summary))
+                if status == SKIPPED:
+                    audit.append(
+                        (rid, flow, ext, "skipped", 0, now, None,
+                         json.dumps({"reason": "echo of the hub's own write"}))
+                    )  # fmt: skip
             self._insert_audit(audit)
             if batch.checkpoint is not None:
                 self.set_checkpoint(flow, source, batch.checkpoint, now)
         return len(rows), echoes_n
 
     def _insert_audit(self, rows: list[tuple]) -> None:
-        fields = [
-            AuditEvent.record_id, AuditEvent.flow, AuditEvent.external_id, AuditEvent.step,
-            AuditEvent.attempt, AuditEvent.at, AuditEvent.duration_ms, AuditEvent.summary,
-        ]
-        for chunk in _chunks(rows, 1000):
-            AuditEvent.insert_many(chunk, fields=fields).execute()
+        bulk.insert(self.db, "hub_audit", _AUDIT_COLUMNS, rows)
 
     # -- claim and commit --------------------------------------------------------------------
-    def claim_ready(self, flows: Iterable[str], limit: int, now: float | None = None) -> list[Record]:
+    def claim_ready(
+        self, flows: Iterable[str], limit: int, now: float | None = None
+    ) -> list[Record]:
         """Claim up to ``limit`` ready records of ``flows``.
 
         A record is ready when it is pending, its next attempt is due, and no earlier record
@@ -279,39 +301,28 @@ class Store:
         flows = list(flows)
         if not flows:
             return []
-        earlier = InboxRecord.alias()
-        blocked = earlier.select(pw.SQL("1")).where(
-            (earlier.flow == InboxRecord.flow)
-            & (earlier.external_id == InboxRecord.external_id)
-            & (earlier.status.in_(LIVE))
-            & (earlier.id < InboxRecord.id)
+        p = self.db.param
+        sql = (
+            f"SELECT {','.join(_RECORD_COLUMNS)} FROM hub_inbox i"
+            f" WHERE i.status = {p} AND i.next_attempt_at <= {p}"
+            f" AND i.flow IN ({','.join([p] * len(flows))})"
+            " AND NOT EXISTS (SELECT 1 FROM hub_inbox e WHERE e.flow = i.flow"
+            f" AND e.external_id = i.external_id AND e.status IN ({p},{p}) AND e.id < i.id)"
+            f" ORDER BY i.next_attempt_at, i.id LIMIT {p}"
         )
+        if not self.is_sqlite:
+            sql += " FOR UPDATE OF i SKIP LOCKED"
+        params = [PENDING, now, *flows, PENDING, PROCESSING, int(limit)]
         with self.transaction():
-            q = (
-                InboxRecord.select()
-                .where(
-                    (InboxRecord.status == PENDING)
-                    & (InboxRecord.next_attempt_at <= now)
-                    & InboxRecord.flow.in_(flows)
-                    & ~pw.fn.EXISTS(blocked)
-                )
-                .order_by(InboxRecord.next_attempt_at, InboxRecord.id)
-                .limit(limit)
-            )
-            if not self.is_sqlite:
-                q = q.for_update(True, of=InboxRecord, skip_locked=True)
-            rows = list(q)
+            rows = self.db.execute_sql(sql, params).fetchall()
             if not rows:
                 return []
-            ids = [r.id for r in rows]
-            for chunk in _chunks(ids):
-                InboxRecord.update(status=PROCESSING, owner=self.owner, updated_at=now).where(
-                    InboxRecord.id.in_(chunk)
-                ).execute()
-        records = [_record(r) for r in rows]
-        for r in records:
-            r.status = PROCESSING
-        return records
+            bulk.update_where_in(
+                self.db, "hub_inbox",
+                {"status": PROCESSING, "owner": self.owner, "updated_at": now},
+                [r[0] for r in rows],
+            )  # fmt: skip
+        return [_record_from_row(r, PROCESSING) for r in rows]
 
     def release(self, ids: Sequence[int]) -> None:
         """Give claimed records back untouched (shutdown, fatal flow error)."""
@@ -322,60 +333,54 @@ class Store:
                     InboxRecord.id.in_(chunk), InboxRecord.status == PROCESSING
                 ).execute()
 
-    def links_for(self, flow: str, external_ids: Sequence[str]) -> dict[str, Link]:
-        out: dict[str, Link] = {}
-        for chunk in _chunks(sorted(set(external_ids))):
-            for link in Link.select().where(Link.flow == flow, Link.source_id.in_(chunk)):
-                out[link.source_id] = link
-        return out
+    def links_for(self, flow: str, external_ids: Sequence[str]) -> dict[str, LinkInfo]:
+        p = self.db.param
+        rows = bulk.select_where_in(
+            self.db,
+            f"SELECT source_id, target_id, last_hash FROM hub_link WHERE flow = {p}",
+            "source_id", sorted(set(external_ids)), (flow,),
+        )  # fmt: skip
+        return {sid: LinkInfo(tid, h) for sid, tid, h in rows}
 
     def commit_outcomes(self, outcomes: Sequence[Outcome]) -> None:
         """Commit a batch's results, links and audit events together."""
         now = time.time()
         done_ids: dict[tuple[str, int], list[int]] = {}
-        links = []
+        links: dict[tuple[str, str], tuple] = {}
         audit = []
+        p = self.db.param
         with self.transaction():
             for o in outcomes:
                 r = o.record
                 if o.status in (DONE, SKIPPED) and o.last_error is None:
                     done_ids.setdefault((o.status, o.attempts), []).append(r.id)
                 else:
-                    InboxRecord.update(
-                        status=o.status, attempts=o.attempts, owner=None,
-                        next_attempt_at=o.next_attempt_at or now,
-                        last_error=o.last_error, updated_at=now,
-                    ).where(InboxRecord.id == r.id).execute()
-                if o.link:
-                    links.append(
-                        (r.flow, r.system, r.object_type, r.external_id, o.link.target_system,
-                         o.link.target_type, o.link.target_id, o.link.last_hash, now)
+                    self.db.execute_sql(
+                        f"UPDATE hub_inbox SET status={p}, attempts={p}, owner=NULL,"
+                        f" next_attempt_at={p}, last_error={p}, updated_at={p} WHERE id={p}",
+                        [o.status, o.attempts, o.next_attempt_at or now, o.last_error, now, r.id],
                     )
+                if o.link:  # one row per (flow, source_id): the batch's last outcome wins
+                    links[(r.flow, r.external_id)] = (
+                        r.flow, r.system, r.object_type, r.external_id, o.link.target_system,
+                        o.link.target_type, o.link.target_id, o.link.last_hash, now,
+                    )  # fmt: skip
                 for e in o.events:
                     audit.append(
                         (r.id, r.flow, r.external_id, e.step, o.attempts, now, e.duration_ms,
                          _summary(e.summary))
-                    )
+                    )  # fmt: skip
             for (status, attempts), ids in done_ids.items():
-                for chunk in _chunks(ids):
-                    InboxRecord.update(
-                        status=status, attempts=attempts, owner=None, last_error=None,
-                        updated_at=now,
-                    ).where(InboxRecord.id.in_(chunk)).execute()
-            if links:
-                fields = [
-                    Link.flow, Link.source_system, Link.source_type, Link.source_id,
-                    Link.target_system, Link.target_type, Link.target_id, Link.last_hash,
-                    Link.updated_at,
-                ]
-                # one row per (flow, source_id): the last outcome of a batch wins
-                unique = {(row[0], row[3]): row for row in links}
-                for chunk in _chunks(list(unique.values())):
-                    Link.insert_many(chunk, fields=fields).on_conflict(
-                        conflict_target=[Link.flow, Link.source_id],
-                        preserve=[Link.target_system, Link.target_type, Link.target_id,
-                                  Link.last_hash, Link.updated_at],
-                    ).execute()
+                bulk.update_where_in(
+                    self.db, "hub_inbox",
+                    {"status": status, "attempts": attempts, "owner": None, "last_error": None,
+                     "updated_at": now},
+                    ids,
+                )  # fmt: skip
+            bulk.insert(
+                self.db, "hub_link", _LINK_COLUMNS, list(links.values()),
+                upsert_key=("flow", "source_id"),
+            )  # fmt: skip
             self._insert_audit(audit)
 
     # -- replay ------------------------------------------------------------------------------
@@ -400,9 +405,20 @@ class Store:
                 ).where(InboxRecord.id.in_([r.id for r in rows])).execute()
                 self._insert_audit(
                     [
-                        (r.id, r.flow, r.external_id, "replayed", r.attempts, now, None,
-                         json.dumps({"previous_status": r.status, "note": note} if note
-                                    else {"previous_status": r.status}))
+                        (
+                            r.id,
+                            r.flow,
+                            r.external_id,
+                            "replayed",
+                            r.attempts,
+                            now,
+                            None,
+                            json.dumps(
+                                {"previous_status": r.status, "note": note}
+                                if note
+                                else {"previous_status": r.status}
+                            ),
+                        )
                         for r in rows
                     ]
                 )
@@ -410,7 +426,11 @@ class Store:
         return out
 
     def find_records(
-        self, *, flow: str | None = None, status: str | None = None, since: float | None = None,
+        self,
+        *,
+        flow: str | None = None,
+        status: str | None = None,
+        since: float | None = None,
         limit: int | None = None,
     ) -> list[Record]:
         q = InboxRecord.select().order_by(InboxRecord.id)
@@ -471,9 +491,7 @@ class Store:
     def live_count(self, flow: str) -> tuple[int, int]:
         """(ready now, waiting for a retry) among a flow's pending records."""
         now = time.time()
-        base = InboxRecord.select().where(
-            InboxRecord.flow == flow, InboxRecord.status == PENDING
-        )
+        base = InboxRecord.select().where(InboxRecord.flow == flow, InboxRecord.status == PENDING)
         ready = base.where(InboxRecord.next_attempt_at <= now).count()
         return ready, base.count() - ready
 

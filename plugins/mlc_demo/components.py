@@ -37,7 +37,9 @@ class GeneratedOrders(Source):
         "count": Setting(int, default=100, minimum=0, help="orders to generate in all"),
         "customers": Setting(int, default=5, minimum=1, help="customers C0001.. to spread over"),
         "unknown_every": Setting(int, default=0, minimum=0, help="every Nth order names C9999"),
-        "invalid_every": Setting(int, default=0, minimum=0, help="every Nth order has a bad amount"),
+        "invalid_every": Setting(
+            int, default=0, minimum=0, help="every Nth order has a bad amount"
+        ),
         "batch": Setting(int, default=1000, minimum=1),
         "seed": Setting(int, default=7),
     }
@@ -55,8 +57,15 @@ class GeneratedOrders(Source):
             if o["invalid_every"] and i % o["invalid_every"] == 0:
                 amount = "n/a"
             changes.append(
-                Change(f"ORD-{i:07d}", {"order": f"ORD-{i:07d}", "customer": customer,
-                                        "amount": amount, "currency": "EUR"})
+                Change(
+                    f"ORD-{i:07d}",
+                    {
+                        "order": f"ORD-{i:07d}",
+                        "customer": customer,
+                        "amount": amount,
+                        "currency": "EUR",
+                    },
+                )
             )
             if len(changes) >= o["batch"]:
                 yield ChangeBatch(changes, checkpoint=str(i))
@@ -147,11 +156,15 @@ class DirectorySink(Sink):
     def write(self, items: list[SinkItem]) -> list[WriteResult]:
         results = []
         for item in items:
-            name = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in item.record.external_id)
+            name = "".join(
+                ch if ch.isalnum() or ch in "-_." else "_" for ch in item.record.external_id
+            )
             target = self.path / f"{name}.json"
             tmp = target.with_suffix(".tmp")
             tmp.write_text(json.dumps(item.payload, indent=2, sort_keys=True), encoding="utf-8")
             os.replace(tmp, target)
             action = "update" if item.target_id else "create"
-            results.append(WriteResult(target_id=name, summary={"action": action, "file": str(target)}))
+            results.append(
+                WriteResult(target_id=name, summary={"action": action, "file": str(target)})
+            )
         return results

@@ -1,0 +1,82 @@
+"""Plain-SQL bulk statements for the engine's hot paths.
+
+Peewee builds queries value by value, which costs more than the database itself when a batch
+holds thousands of rows; these helpers write one multi-row statement with placeholders instead.
+They use only SQL that SQLite (3.35+) and PostgreSQL both accept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import peewee as pw
+
+_MAX_PARAMS = 30000  # below SQLite's 32766 host parameters per statement
+
+
+def _chunks(rows: Sequence[Sequence], width: int) -> Iterator[Sequence[Sequence]]:
+    size = max(1, _MAX_PARAMS // width)
+    for i in range(0, len(rows), size):
+        yield rows[i : i + size]
+
+
+def insert(
+    db: pw.Database,
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence],
+    *,
+    returning: Sequence[str] = (),
+    upsert_key: Sequence[str] = (),
+) -> list[tuple]:
+    """Insert ``rows``; with ``upsert_key`` replace the other columns on conflict."""
+    if not rows:
+        return []
+    p = db.param
+    one = "(" + ",".join([p] * len(columns)) + ")"
+    cols = ",".join(columns)
+    tail = ""
+    if upsert_key:
+        sets = ",".join(f"{c}=excluded.{c}" for c in columns if c not in upsert_key)
+        tail += f" ON CONFLICT ({','.join(upsert_key)}) DO UPDATE SET {sets}"
+    if returning:
+        tail += " RETURNING " + ",".join(returning)
+    out: list[tuple] = []
+    for chunk in _chunks(rows, len(columns)):
+        sql = f"INSERT INTO {table} ({cols}) VALUES " + ",".join([one] * len(chunk)) + tail
+        params = [v for row in chunk for v in row]
+        cursor = db.execute_sql(sql, params)
+        if returning:
+            out.extend(tuple(r) for r in cursor.fetchall())
+    return out
+
+
+def update_where_in(
+    db: pw.Database, table: str, values: dict[str, object], ids: Sequence[int], extra: str = ""
+) -> int:
+    """``UPDATE table SET values WHERE id IN ids [AND extra]``; returns rows changed."""
+    if not ids:
+        return 0
+    p = db.param
+    sets = ",".join(f"{k}={p}" for k in values)
+    changed = 0
+    for i in range(0, len(ids), 5000):
+        chunk = list(ids[i : i + 5000])
+        sql = f"UPDATE {table} SET {sets} WHERE id IN ({','.join([p] * len(chunk))}){extra}"
+        cursor = db.execute_sql(sql, [*values.values(), *chunk])
+        changed += cursor.rowcount
+    return changed
+
+
+def select_where_in(
+    db: pw.Database, sql_head: str, column: str, keys: Sequence, head_params: Sequence = ()
+) -> list[tuple]:
+    """Run ``sql_head AND column IN (keys)`` in chunks; ``sql_head`` ends with its WHERE."""
+    out: list[tuple] = []
+    p = db.param
+    keys = list(keys)
+    for i in range(0, len(keys), 5000):
+        chunk = keys[i : i + 5000]
+        sql = f"{sql_head} AND {column} IN ({','.join([p] * len(chunk))})"
+        out.extend(tuple(r) for r in db.execute_sql(sql, [*head_params, *chunk]).fetchall())
+    return out

@@ -1,0 +1,83 @@
+"""The store: migrations, indexes and the queries status and replay rely on, on both backends."""
+
+from __future__ import annotations
+
+import pytest
+
+from hub import Change, ChangeBatch, StoreError
+from hub.store import Store, migrations
+from hub.store.models import InboxRecord, SchemaVersion
+
+
+def test_a_new_store_is_at_the_latest_version(store_url):
+    store = Store(store_url)
+    assert store.schema_version() == migrations.latest_version()
+    store.close()
+
+
+def test_an_older_store_is_upgraded(store_url, monkeypatch):
+    Store(store_url).close()
+    ran = []
+
+    def v2(db):
+        ran.append(True)
+        db.execute_sql("CREATE TABLE hub_test_v2 (id INTEGER PRIMARY KEY)")
+
+    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, (2, "add a table", v2)])
+    store = Store(store_url)
+    assert ran == [True] and store.schema_version() == 2
+    assert store.db.table_exists("hub_test_v2")
+    assert [v.version for v in SchemaVersion.select().order_by(SchemaVersion.version)] == [1, 2]
+    store.close()
+    Store(store_url).close()  # nothing to apply the second time
+    assert ran == [True]
+
+
+def test_a_store_from_a_newer_release_is_refused(store_url):
+    store = Store(store_url)
+    SchemaVersion.create(version=99, description="future", applied_at=0)
+    store.close()
+    with pytest.raises(StoreError, match="newer than this release understands"):
+        Store(store_url)
+
+
+def test_status_and_ready_queries_use_indexes(store_url):
+    store = Store(store_url)
+    names = set()
+    for table in ("hub_inbox", "hub_audit", "hub_link"):
+        names |= {i.name for i in store.db.get_indexes(table)}
+    for wanted in (
+        "hubinboxrecord_status_next_attempt_at",
+        "hubinboxrecord_flow_status_updated_at",
+        "hubinboxrecord_flow_external_id_id",
+        "hubauditevent_record_id_id",
+        "hublink_target_system_target_type_target_id",
+    ):
+        assert any(
+            wanted.replace("hubinboxrecord", "hub_inbox")
+            .replace("hubauditevent", "hub_audit")
+            .replace("hublink", "hub_link")
+            in n
+            or wanted in n
+            for n in names
+        ), (wanted, names)
+    store.close()
+
+
+def test_unreachable_store_is_a_store_error(tmp_path):
+    with pytest.raises(StoreError, match="cannot open the store"):
+        Store("postgresql://nobody@127.0.0.1:1/none")
+
+
+def test_claims_respect_per_id_order(store_url):
+    store = Store(store_url)
+    batch = ChangeBatch([Change("A", {"v": 1}), Change("B", {"v": 1}), Change("A", {"v": 2})], "3")
+    store.ingest("f", "s", "left", "Thing", batch)
+    first = store.claim_ready(["f"], 10)
+    assert [(r.external_id, r.payload["v"]) for r in first] == [("A", 1), ("B", 1)]
+    assert store.claim_ready(["f"], 10) == []  # A's second version waits for the first
+    store.release([first[0].id])
+    again = store.claim_ready(["f"], 10)
+    assert [(r.external_id, r.payload["v"]) for r in again] == [("A", 1)]
+    assert InboxRecord.select().where(InboxRecord.status == "processing").count() == 2
+    store.close()
