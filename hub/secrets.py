@@ -65,14 +65,28 @@ def redact_text(text: str) -> str:
     return text
 
 
+_key_is_secret: dict[str, bool] = {}
+
+
+def _secret_key(key: Any) -> bool:
+    if not isinstance(key, str):
+        return False
+    hit = _key_is_secret.get(key)
+    if hit is None:
+        hit = bool(_SECRET_KEY.search(key))
+        if len(_key_is_secret) < 10000:
+            _key_is_secret[key] = hit
+    return hit
+
+
 def redact(obj: Any) -> Any:
     """Return ``obj`` with secret values and values under secret-looking keys masked."""
     if isinstance(obj, str):
-        return redact_text(obj)
+        return redact_text(obj) if registry.values else obj
     if isinstance(obj, dict):
         out = {}
         for k, v in obj.items():
-            if isinstance(k, str) and _SECRET_KEY.search(k) and v not in (None, "", [], {}):
+            if _secret_key(k) and v not in (None, "", [], {}):
                 out[k] = MASK
             else:
                 out[k] = redact(v)

@@ -53,6 +53,8 @@ class Engine:
             parts = hub.flow_parts(name)
             self.flows[name] = FlowState(parts, BatchProcessor(parts, self.store, hub.host))
         self._lock = threading.Lock()
+        self._sources_done = threading.Event()
+        self._sources_done.set()
         self._heartbeat_thread: threading.Thread | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -167,7 +169,9 @@ class Engine:
                             fut = pool.submit(self._run_batch, name, records[i : i + size])
                             inflight[fut] = name
                 if not inflight:
-                    if self.stopping.is_set() or (until_idle and not claimed):
+                    if self.stopping.is_set():
+                        break
+                    if until_idle and not claimed and self._sources_done.is_set():
                         break
                     if not claimed:
                         self.wake.wait(0.5)
@@ -184,11 +188,17 @@ class Engine:
 
     # -- entry points --------------------------------------------------------------------------
     def sync_once(self, *, full: bool = False, ingest: bool = True) -> None:
-        """``hub sync``: one source pass per flow, then process until nothing is ready."""
+        """``hub sync``: one source pass per flow while processing, until nothing is ready.
+
+        The sources run in a thread of their own so records are processed while later
+        batches are still being read; a source error surfaces after processing ends.
+        """
         self.start()
         reason = "completed"
-        try:
-            if ingest:
+        errors: list[BaseException] = []
+
+        def read_sources() -> None:
+            try:
                 for name in self.flows:
                     if self.stopping.is_set():
                         break
@@ -196,7 +206,22 @@ class Engine:
                         self.ingest(name, full=full)
                     except FatalError as exc:
                         self._stop_flow(name, f"source failed: {exc}")
+            except BaseException as exc:
+                errors.append(exc)
+            finally:
+                self._sources_done.set()
+                self.wake.set()
+
+        try:
+            if ingest:
+                self._sources_done.clear()
+                reader = threading.Thread(target=read_sources, name="hub-sources", daemon=True)
+                reader.start()
             self.dispatch(until_idle=True)
+            if ingest:
+                reader.join()
+                if errors:
+                    raise errors[0]
             if self.stopping.is_set():
                 reason = "shutdown"
         finally:

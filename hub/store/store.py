@@ -145,7 +145,7 @@ def _record(row: InboxRecord) -> Record:
 def _summary(summary: dict[str, Any] | None) -> str | None:
     if not summary:
         return None
-    return json.dumps(redact(summary), sort_keys=True, default=str)
+    return json.dumps(redact(summary), default=str)
 
 
 class Store:
