@@ -41,7 +41,7 @@ def pg_database():
     if not PG_URL:
         if REQUIRE_PG:
             pytest.fail("HUB_TEST_REQUIRE_PG=1 but HUB_TEST_PG_URL is not set")
-        pytest.skip("PostgreSQL tests need HUB_TEST_PG_URL (see README, Testing)")
+        pytest.skip("PostgreSQL tests need HUB_TEST_PG_URL (see README, Quick start)")
     name = f"hub_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     try:
         admin = _pg_admin()
