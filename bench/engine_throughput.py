@@ -56,8 +56,14 @@ def child(args: argparse.Namespace) -> None:
     engine.stop()
     done = engine.flows["bench"].stats.written
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    out = {"count": args.count, "written": done, "seconds": total, "ingest_seconds": t_ingest,
-           "rss_start_mb": rss0, "rss_peak_mb": rss}
+    out = {
+        "count": args.count,
+        "written": done,
+        "seconds": total,
+        "ingest_seconds": t_ingest,
+        "rss_start_mb": rss0,
+        "rss_peak_mb": rss,
+    }
     if args.audit_events:
         out.update(query_times(hub, args.audit_events))
     print(json.dumps(out))
@@ -72,8 +78,10 @@ def query_times(hub, target_events: int) -> dict:
     rows, rid = [], 1
     while have < target_events:
         n = min(20000, target_events - have)
-        rows = [(rid + i % 1000, "bench", f"ORD-{i:07d}", "matched", 1, time.time(), 0.1, None)
-                for i in range(n)]
+        rows = [
+            (rid + i % 1000, "bench", f"ORD-{i:07d}", "matched", 1, time.time(), 0.1, None)
+            for i in range(n)
+        ]
         with store.transaction():
             store._insert_audit(rows)
         have += n
@@ -103,9 +111,21 @@ def run_child(store: str, count: int, workers: int, audit_events: int = 0) -> di
         url = store if store != "sqlite" else f"sqlite:///{work}/hub.db"
         if url.startswith("postgres"):
             reset_pg(url)
-        cmd = [sys.executable, __file__, "--child", "--workdir", work, "--store", url,
-               "--count", str(count), "--workers", str(workers),
-               "--audit-events", str(audit_events)]
+        cmd = [
+            sys.executable,
+            __file__,
+            "--child",
+            "--workdir",
+            work,
+            "--store",
+            url,
+            "--count",
+            str(count),
+            "--workers",
+            str(workers),
+            "--audit-events",
+            str(audit_events),
+        ]
         res = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if res.returncode != 0:
             raise SystemExit(f"benchmark child failed:\n{res.stderr}")
@@ -118,12 +138,18 @@ def reset_pg(url: str) -> None:
     import psycopg2
 
     p = urlparse(url)
-    conn = psycopg2.connect(host=p.hostname, port=p.port or 5432, user=p.username,
-                            password=p.password, dbname=p.path.lstrip("/"))
+    conn = psycopg2.connect(
+        host=p.hostname,
+        port=p.port or 5432,
+        user=p.username,
+        password=p.password,
+        dbname=p.path.lstrip("/"),
+    )
     conn.autocommit = True
     with conn.cursor() as cur:
-        cur.execute("SELECT tablename FROM pg_tables WHERE schemaname='public' "
-                    "AND tablename LIKE 'hub_%'")
+        cur.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename LIKE 'hub_%'"
+        )
         for (t,) in cur.fetchall():
             cur.execute(f'DROP TABLE "{t}" CASCADE')
     conn.close()
@@ -149,9 +175,14 @@ def bench_store(name: str, store: str, args: argparse.Namespace) -> dict:
         "ingest_only_records_per_s_median": round(statistics.median(ingest)),
         "engine_to_ingest_ratio": round(statistics.median(rates) / statistics.median(ingest), 2),
         "peak_rss_mb_by_count": {str(k): round(v, 1) for k, v in sorted(scale.items())},
-        "rss_growth_ratio_full_vs_quarter": round(scale[args.count] / scale[int(args.count * 0.25)], 2),
-        "queries_with_audit_events": {k: (round(v, 2) if isinstance(v, float) else v)
-                                      for k, v in q.items() if k.endswith("_ms") or k == "audit_events"},
+        "rss_growth_ratio_full_vs_quarter": round(
+            scale[args.count] / scale[int(args.count * 0.25)], 2
+        ),
+        "queries_with_audit_events": {
+            k: (round(v, 2) if isinstance(v, float) else v)
+            for k, v in q.items()
+            if k.endswith("_ms") or k == "audit_events"
+        },
     }
     return result
 
@@ -162,8 +193,11 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--workers", type=int, default=4)
     ap.add_argument("--audit-events", type=int, default=1000000)
-    ap.add_argument("--pg", default=os.environ.get("HUB_BENCH_PG_URL"),
-                    help="PostgreSQL URL (a database the benchmark may fill and empty)")
+    ap.add_argument(
+        "--pg",
+        default=os.environ.get("HUB_BENCH_PG_URL"),
+        help="PostgreSQL URL (a database the benchmark may fill and empty)",
+    )
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--workdir", help=argparse.SUPPRESS)
     ap.add_argument("--store", help=argparse.SUPPRESS)
@@ -180,15 +214,21 @@ def main() -> None:
         print(json.dumps(r, indent=2), flush=True)
     out = HERE / "results" / "engine_throughput.json"
     out.parent.mkdir(exist_ok=True)
-    meta = {"machine": f"{os.cpu_count()} cores", "python": sys.version.split()[0],
-            "date": time.strftime("%Y-%m-%d"), "target_records_per_s": TARGET}
+    meta = {
+        "machine": f"{os.cpu_count()} cores",
+        "python": sys.version.split()[0],
+        "date": time.strftime("%Y-%m-%d"),
+        "target_records_per_s": TARGET,
+    }
     out.write_text(json.dumps({"meta": meta, "results": results}, indent=2) + "\n")
     print(f"\nwritten to {out}")
     for r in results:
         verdict = "meets" if r["records_per_s_median"] >= TARGET else "MISSES"
-        print(f"{r['store']}: {r['records_per_s_median']} records/s median "
-              f"({r['ratio_to_target']}x the target: {verdict}); "
-              f"peak RSS {r['peak_rss_mb_by_count']} MB")
+        print(
+            f"{r['store']}: {r['records_per_s_median']} records/s median "
+            f"({r['ratio_to_target']}x the target: {verdict}); "
+            f"peak RSS {r['peak_rss_mb_by_count']} MB"
+        )
 
 
 if __name__ == "__main__":
