@@ -24,11 +24,9 @@ def error_of(hubenv) -> str:
 
 
 @pytest.fixture
-def env(tmp_path, monkeypatch):
-    from hubtesting import HubEnv
-
-    monkeypatch.setenv("HUB_STORE_URL", f"sqlite:///{tmp_path / 'hub.db'}")
-    return HubEnv(tmp_path, None)
+def env(hubenv):
+    """A temporary installation, once per store backend."""
+    return hubenv
 
 
 def test_a_valid_config_loads(env):
