@@ -1,0 +1,103 @@
+"""Loading a seed document (profile, custom fields, users, apps, records) into an org.
+
+Records may carry a ``"ref"`` name; a string value ``"@name"`` elsewhere in the seed is replaced
+by that record's id, so seeds need no hard-coded ids.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from .dml import DmlError, Transaction
+
+if TYPE_CHECKING:
+    from .org_state import OrgState
+
+log = logging.getLogger(__name__)
+SEED_KEYS = {"profile", "custom_fields", "platform_events", "users", "connected_apps",
+             "records", "publish_events"}
+
+
+class SeedError(ValueError):
+    pass
+
+
+def _resolve(value, refs: dict[str, str]):
+    if isinstance(value, str) and value.startswith("@") and len(value) > 1:
+        if value[1:] not in refs:
+            raise SeedError(f"unknown seed reference {value!r}")
+        return refs[value[1:]]
+    return value
+
+
+def load_seed(org: OrgState, doc: dict) -> dict:
+    """Apply ``doc`` to ``org``; return counts of what was loaded. Raises SeedError."""
+    if not isinstance(doc, dict):
+        raise SeedError("a seed is a JSON object")
+    unknown = set(doc) - SEED_KEYS
+    if unknown:
+        raise SeedError(f"unknown seed keys: {sorted(unknown)}")
+    try:
+        return _load(org, doc)
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        if isinstance(exc, SeedError):
+            raise
+        raise SeedError(f"invalid seed: {exc}") from None
+
+
+def _load(org: OrgState, doc: dict) -> dict:
+    counts: dict[str, int] = {}
+    if doc.get("profile"):
+        unknown = org.profile.update(doc["profile"])
+        if unknown:
+            raise SeedError(f"unknown profile keys: {unknown}")
+        org.rebuild_catalog()
+    for obj, specs in (doc.get("custom_fields") or {}).items():
+        if org.object_def(obj) is None:
+            raise SeedError(f"custom fields for unknown object {obj!r}")
+        org.add_custom_fields(org.object_def(obj).name, specs)
+    for name, specs in (doc.get("platform_events") or {}).items():
+        org.cdc.add_platform_event(name, specs)
+    for user in doc.get("users") or []:
+        uid = org.ensure_user(user["username"], user.get("name"))
+        org.store.get("User", uid)["IsActive"] = bool(user.get("active", True))
+    for app in doc.get("connected_apps") or []:
+        org.sessions.register_app(app["client_id"], app["client_secret"], app.get("run_as"))
+    records = doc.get("records") or {}
+    if records:
+        counts.update(_load_records(org, records, bool(doc.get("publish_events", False))))
+    return counts
+
+
+def _load_records(org: OrgState, records: dict, publish: bool) -> dict:
+    users = [u for u in org.store.live("User") if u.get("IsActive")]
+    app = org.sessions.apps.get("demo-client-id")
+    user_id = app["user_id"] if app and app.get("user_id") else users[0]["Id"]
+    txn = Transaction(org, user_id, "com/salesforce/api/rest/63.0;client=seed")
+    refs: dict[str, str] = {}
+    counts: dict[str, int] = {}
+    try:
+        for obj, rows in records.items():
+            odef = org.object_def(obj)
+            if odef is None:
+                raise SeedError(f"records for unknown object {obj!r}")
+            for index, row in enumerate(rows):
+                values = {k: _resolve(v, refs) for k, v in row.items() if k != "ref"}
+                try:
+                    rid = txn.create(odef.name, values)
+                except DmlError as exc:
+                    raise SeedError(f"{obj}[{index}]: {exc.code}: {exc.message}") from None
+                if row.get("ref"):
+                    refs[row["ref"]] = rid
+                counts[odef.name] = counts.get(odef.name, 0) + 1
+    except SeedError:
+        txn.rollback()
+        raise
+    if publish:
+        txn.commit()
+    else:
+        txn.changes.clear()
+        txn.commit()
+    log.info("seeded %s", counts)
+    return counts

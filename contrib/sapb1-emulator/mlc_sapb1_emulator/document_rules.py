@@ -1,0 +1,253 @@
+"""Business rules of documents, payments and business partners.
+
+- Orders and Invoices need an existing customer and existing items; totals come from the lines.
+- An invoice line may be based on an order line (BaseType 17, BaseEntry, BaseLine): it lowers
+  the order line's open quantity, and the order closes when no open quantity is left.
+- Invoices raise the business partner's CurrentAccountBalance; incoming payments lower it,
+  raise the PaidToDate of the invoices they are applied to and close fully paid invoices.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import TYPE_CHECKING
+
+from .errors import bad_request, business_error, not_found
+from .schema import EntitySet
+
+if TYPE_CHECKING:
+    from .entities import EntityWriter
+
+EPS = 0.005
+ORDER_TYPE = 17
+LOCAL_CURRENCY = "USD"
+
+
+def _customer(w: EntityWriter, code: object) -> dict:
+    bp = w.store.get("BusinessPartners", code) if isinstance(code, str) else None
+    if bp is None:
+        raise business_error(f"Invalid BP code '{code}'")
+    if bp.get("CardType") != "cCustomer":
+        raise business_error(f"Business partner '{code}' is not a customer")
+    return bp
+
+
+def _header_defaults(w: EntityWriter, record: dict, bp: dict) -> None:
+    record["CardName"] = record.get("CardName") or bp.get("CardName")
+    if not record.get("DocCurrency"):
+        cur = bp.get("Currency")
+        record["DocCurrency"] = cur if cur and cur != "##" else LOCAL_CURRENCY
+    for name in ("DocDate", "DocDueDate", "TaxDate", "DueDate"):
+        if name in record and not record.get(name):
+            record[name] = record.get("DocDate") or w.today()
+
+
+def _document_lines(w: EntityWriter, es: EntitySet, record: dict, fresh: bool) -> None:
+    lines = record.get("DocumentLines") or []
+    if not lines:
+        raise business_error("Document has no lines; add at least one line")
+    total = 0.0
+    for line in lines:
+        if es.name == "Invoices" and line.get("BaseEntry") is not None:
+            _copy_from_base(w, record, line)
+        item = w.store.get("Items", line.get("ItemCode")) if line.get("ItemCode") else None
+        if item is None:
+            raise business_error(f"Invalid item code '{line.get('ItemCode')}'")
+        qty = line.get("Quantity")
+        if qty is None or qty <= 0:
+            raise business_error(f"Quantity of line {line['LineNum']} must be positive")
+        price = line.get("UnitPrice")
+        if price is None:
+            price = line.get("Price")
+        if price is None and line.get("LineTotal") is not None:
+            price = line["LineTotal"] / qty
+        if price is None:
+            prices = item.get("ItemPrices") or []
+            price = (prices[0].get("Price") or 0.0) if prices else 0.0
+        line["UnitPrice"] = float(price)
+        line["Price"] = round(price * (1 - (line.get("DiscountPercent") or 0.0) / 100), 6)
+        line["LineTotal"] = round(line["Price"] * qty, 2)
+        line["ItemDescription"] = line.get("ItemDescription") or item.get("ItemName")
+        line["Currency"] = line.get("Currency") or record.get("DocCurrency")
+        if line.get("BaseType") is None:
+            line["BaseType"] = -1
+        if es.name == "Orders" and (fresh or line.get("__changed")):
+            line["RemainingOpenQuantity"] = qty
+        line["LineStatus"] = line.get("LineStatus") or "bost_Open"
+        line.pop("__changed", None)
+        total += line["LineTotal"]
+    record["DocTotal"] = round(total, 2)
+    record["VatSum"] = 0.0
+
+
+def _copy_from_base(w: EntityWriter, record: dict, line: dict) -> None:
+    if line.get("BaseType") != ORDER_TYPE:
+        raise business_error(f"Invalid base document type '{line.get('BaseType')}'")
+    order = w.store.get("Orders", line["BaseEntry"])
+    if order is None:
+        raise business_error(f"Base document 'Orders' {line['BaseEntry']} does not exist")
+    if order.get("CardCode") != record.get("CardCode"):
+        raise business_error("Base document belongs to another business partner")
+    base_line = next(
+        (bl for bl in order["DocumentLines"] if bl["LineNum"] == line.get("BaseLine")), None
+    )
+    if base_line is None:
+        raise business_error(f"Base line {line.get('BaseLine')} of order {order['DocEntry']} "
+                             "does not exist")
+    if order.get("DocumentStatus") == "bost_Close" or base_line["LineStatus"] == "bost_Close":
+        raise business_error("Target document line cannot be based on a closed base document")
+    line["ItemCode"] = line.get("ItemCode") or base_line["ItemCode"]
+    if line.get("ItemCode") != base_line["ItemCode"]:
+        raise business_error("Item code differs from the base document line")
+    if line.get("UnitPrice") is None and line.get("Price") is None:
+        line["UnitPrice"] = base_line["UnitPrice"]
+        line["DiscountPercent"] = base_line.get("DiscountPercent") or 0.0
+    if line.get("Quantity", 0) > base_line["RemainingOpenQuantity"] + EPS:
+        raise business_error(f"Quantity exceeds the open quantity of base line "
+                             f"{base_line['LineNum']} ({base_line['RemainingOpenQuantity']})")
+
+
+def _consume_base_lines(w: EntityWriter, invoice: dict) -> None:
+    orders: dict[int, dict] = {}
+    for line in invoice["DocumentLines"]:
+        if line.get("BaseType") != ORDER_TYPE or line.get("BaseEntry") is None:
+            continue
+        order = orders.get(line["BaseEntry"])
+        if order is None:
+            order = orders[line["BaseEntry"]] = copy.deepcopy(
+                w.store.get("Orders", line["BaseEntry"])
+            )
+        for bl in order["DocumentLines"]:
+            if bl["LineNum"] == line["BaseLine"]:
+                left = bl["RemainingOpenQuantity"] - line["Quantity"]
+                bl["RemainingOpenQuantity"] = max(0.0, left)
+                if bl["RemainingOpenQuantity"] <= EPS:
+                    bl["LineStatus"] = "bost_Close"
+    for entry, order in orders.items():
+        if all(bl["LineStatus"] == "bost_Close" for bl in order["DocumentLines"]):
+            order["DocumentStatus"] = "bost_Close"
+        w.stamp(order)
+        w.store.put("Orders", entry, order, "Update")
+
+
+def _adjust_balance(w: EntityWriter, card_code: str, delta: float) -> None:
+    bp = copy.deepcopy(w.store.get("BusinessPartners", card_code))
+    bp["CurrentAccountBalance"] = round((bp.get("CurrentAccountBalance") or 0.0) + delta, 2)
+    w.store.put("BusinessPartners", card_code, bp, None)
+
+
+def _payment(w: EntityWriter, record: dict) -> float:
+    bp = w.store.get("BusinessPartners", record.get("CardCode"))
+    if bp is None:
+        raise business_error(f"Invalid BP code '{record.get('CardCode')}'")
+    if record.get("DocType") == "rCustomer" and bp.get("CardType") != "cCustomer":
+        raise business_error(f"Business partner '{record['CardCode']}' is not a customer")
+    _header_defaults(w, record, bp)
+    total = round((record.get("CashSum") or 0.0) + (record.get("TransferSum") or 0.0), 2)
+    if total <= 0:
+        raise business_error("Enter a payment amount (CashSum or TransferSum)")
+    applied = 0.0
+    for line in record.get("PaymentInvoices") or []:
+        inv = w.store.get("Invoices", line.get("DocEntry"))
+        if inv is None or line.get("InvoiceType") != "it_Invoice":
+            raise business_error(f"Invalid invoice DocEntry '{line.get('DocEntry')}'")
+        if inv["CardCode"] != record["CardCode"]:
+            raise business_error(f"Invoice {inv['DocEntry']} belongs to another business partner")
+        open_amount = round(inv["DocTotal"] - (inv.get("PaidToDate") or 0.0), 2)
+        amount = line.get("SumApplied") or 0.0
+        if inv["DocumentStatus"] == "bost_Close" or amount <= 0 or amount > open_amount + EPS:
+            raise business_error(f"Applied amount {amount} is invalid for invoice "
+                                 f"{inv['DocEntry']} (open amount {open_amount})")
+        applied += amount
+    if applied > total + EPS:
+        raise business_error("Total applied to invoices exceeds the payment amount")
+    return total
+
+
+def _apply_payment(w: EntityWriter, record: dict, sign: int) -> None:
+    for line in record.get("PaymentInvoices") or []:
+        inv = copy.deepcopy(w.store.get("Invoices", line["DocEntry"]))
+        inv["PaidToDate"] = round((inv.get("PaidToDate") or 0.0) + sign * line["SumApplied"], 2)
+        closed = inv["PaidToDate"] >= inv["DocTotal"] - EPS
+        inv["DocumentStatus"] = "bost_Close" if closed else "bost_Open"
+        w.stamp(inv)
+        w.store.put("Invoices", inv["DocEntry"], inv, "Update")
+    total = (record.get("CashSum") or 0.0) + (record.get("TransferSum") or 0.0)
+    _adjust_balance(w, record["CardCode"], -sign * total)
+
+
+def before_create(w: EntityWriter, es: EntitySet, record: dict) -> None:
+    if es.name in ("Orders", "Invoices"):
+        bp = _customer(w, record.get("CardCode"))
+        _header_defaults(w, record, bp)
+        _document_lines(w, es, record, fresh=True)
+        if es.name == "Invoices":
+            record["PaidToDate"] = 0.0
+    elif es.name == "IncomingPayments":
+        _payment(w, record)
+    elif es.name == "EventSubscriptions":
+        from .webhooks import validate_subscription
+
+        validate_subscription(w, record)
+
+
+def after_create(w: EntityWriter, es: EntitySet, record: dict) -> None:
+    if es.name == "Invoices":
+        _consume_base_lines(w, record)
+        _adjust_balance(w, record["CardCode"], record["DocTotal"])
+    elif es.name == "IncomingPayments":
+        _apply_payment(w, record, +1)
+
+
+def before_update(w: EntityWriter, es: EntitySet, current: dict, record: dict, data: dict) -> None:
+    if es.name in ("Orders", "Invoices"):
+        if current.get("DocumentStatus") == "bost_Close":
+            raise business_error("Document is already closed")
+        if record.get("CardCode") != current.get("CardCode"):
+            raise business_error("Business partner of an added document cannot be changed")
+        if "DocumentLines" in data:
+            if es.name == "Invoices":
+                raise business_error("Lines of an added invoice cannot be changed")
+            _document_lines(w, es, record, fresh=False)
+    elif es.name == "IncomingPayments":
+        locked = {"CardCode", "CashSum", "TransferSum", "PaymentInvoices", "DocType"}
+        if locked & data.keys():
+            raise business_error("Amounts of an added payment cannot be changed; cancel it")
+    elif es.name == "EventSubscriptions":
+        from .webhooks import validate_subscription
+
+        validate_subscription(w, record)
+
+
+def before_delete(w: EntityWriter, es: EntitySet, record: dict) -> None:
+    if es.name in ("Orders", "Invoices", "IncomingPayments"):
+        raise bad_request("Documents cannot be deleted; close or cancel them", "-5006")
+    if es.name in ("BusinessPartners", "Items"):
+        field = "CardCode" if es.name == "BusinessPartners" else "ItemCode"
+        key = record[es.key]
+        for doc_set in ("Orders", "Invoices", "IncomingPayments"):
+            for doc in w.store.tables[doc_set].values():
+                used = doc.get(field) == key if field == "CardCode" else any(
+                    line.get("ItemCode") == key for line in doc.get("DocumentLines") or []
+                )
+                if used:
+                    raise business_error(f"Cannot delete '{key}': it is used in {doc_set}")
+
+
+def run_action(w: EntityWriter, es: EntitySet, record: dict, name: str) -> None:
+    if es.name == "Orders" and name in ("Close", "Cancel"):
+        if record["DocumentStatus"] == "bost_Close":
+            raise business_error("Document is already closed")
+        record["DocumentStatus"] = "bost_Close"
+        for line in record["DocumentLines"]:
+            line["LineStatus"] = "bost_Close"
+        if name == "Cancel":
+            record["Cancelled"] = "tYES"
+        return
+    if es.name == "IncomingPayments" and name == "Cancel":
+        if record["Cancelled"] == "tYES":
+            raise business_error("Payment is already cancelled")
+        record["Cancelled"] = "tYES"
+        _apply_payment(w, record, -1)
+        return
+    raise not_found()

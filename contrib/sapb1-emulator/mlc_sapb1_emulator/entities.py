@@ -1,0 +1,167 @@
+"""Creating, updating and deleting entities: validation, stamps, keys and business rules."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import uuid
+
+from . import document_rules
+from .clock import EmulatorClock
+from .errors import bad_request, business_error, not_found, stale_etag
+from .schema import EntitySet
+from .store import EntityStore
+from .values import coerce_fields, defaults, line_defaults
+
+log = logging.getLogger(__name__)
+
+DUPLICATE_MESSAGES = {
+    "BusinessPartners": "1320000140 - Business partner code '{0}' already assigned to a business "
+    "partner; enter a unique business partner code",
+    "Items": "1470000005 - Item code '{0}' already exists",
+}
+DOCUMENT_SETS = ("Orders", "Invoices")
+
+
+class EntityWriter:
+    """All writes to entity sets go through here, inside a store transaction."""
+
+    def __init__(self, store: EntityStore, clock: EmulatorClock, settings: dict) -> None:
+        self.store = store
+        self.clock = clock
+        self.settings = settings
+
+    # helpers -------------------------------------------------------------------
+    def stamp(self, record: dict, created: bool = False) -> None:
+        date, time = self.clock.stamp()
+        if "UpdateDate" in record:
+            record["UpdateDate"], record["UpdateTime"] = date, time
+        if created and "CreateDate" in record:
+            record["CreateDate"] = date
+
+    def today(self) -> str:
+        return self.clock.stamp()[0]
+
+    def _fill_lines(self, es: EntitySet, record: dict) -> None:
+        for f in es.fields:
+            if f.kind != "lines":
+                continue
+            lines = []
+            for i, line in enumerate(record.get(f.name) or []):
+                full = line_defaults(f) | {k: v for k, v in line.items() if k != "LineNum"}
+                if "LineNum" in full:
+                    full["LineNum"] = i
+                if "RowNum" in full:
+                    full["RowNum"] = i
+                if "BPCode" in full:
+                    full["BPCode"] = record.get("CardCode")
+                lines.append(full)
+            record[f.name] = lines
+
+    # create --------------------------------------------------------------------
+    def create(self, es: EntitySet, body: object) -> dict:
+        data = coerce_fields(es.by_name, body, es.type_name)
+        with self.store.transaction():
+            record = defaults(es) | data
+            if es.server_key:
+                entry, num = self.store.allocate(es.name)
+                record[es.key] = entry
+                if "DocNum" in record:
+                    record["DocNum"] = num
+            else:
+                if es.auto_key and not record.get(es.key):
+                    record[es.key] = str(uuid.uuid4())
+                key = record.get(es.key)
+                if not key:
+                    raise business_error(f"Enter a value for '{es.key}'")
+                if self.store.get(es.name, key) is not None:
+                    msg = DUPLICATE_MESSAGES.get(es.name, "Key '{0}' already exists")
+                    raise business_error(msg.format(key))
+            self._fill_lines(es, record)
+            document_rules.before_create(self, es, record)
+            self.stamp(record, created=True)
+            self.store.put(es.name, record[es.key], record, "Create")
+            document_rules.after_create(self, es, record)
+            return record
+
+    # update --------------------------------------------------------------------
+    def update(
+        self, es: EntitySet, key: object, body: object, if_match: str | None,
+        replace: bool = False, replace_lines: bool = False,
+    ) -> dict:
+        """PATCH (or PUT with ``replace``); ``replace_lines`` replaces document lines instead of
+        merging them by LineNum (header ``B1S-ReplaceCollectionsOnPatch: true``)."""
+        current = self.store.get(es.name, key)
+        if current is None:
+            raise not_found()
+        if if_match and if_match.strip() != "*" and if_match.strip() != self.store.etag(current):
+            raise stale_etag()
+        data = coerce_fields(es.by_name, body, es.type_name)
+        if es.key in data and data[es.key] != key:
+            raise bad_request(f"Property '{es.key}' of '{es.type_name}' cannot be changed")
+        with self.store.transaction():
+            if replace:
+                record = defaults(es) | {
+                    f.name: current.get(f.name) for f in es.fields if f.read_only
+                } | {es.key: key} | data
+                self._fill_lines(es, record)
+                if es.name in DOCUMENT_SETS:  # PUT replaces the lines: validate them anew
+                    for line in record["DocumentLines"]:
+                        line["__changed"] = True
+                    data = data | {"DocumentLines": record["DocumentLines"]}
+            else:
+                record = copy.deepcopy(current)
+                for name, value in data.items():
+                    f = es.by_name.get(name)
+                    if f is not None and f.kind == "lines":
+                        record[name] = self._merge_lines(es, f, current, value, replace_lines)
+                    else:
+                        record[name] = value
+            document_rules.before_update(self, es, current, record, data)
+            self.stamp(record)
+            self.store.put(es.name, key, record, "Update")
+            return record
+
+    def _merge_lines(self, es: EntitySet, f, current: dict, new: list, replace: bool) -> list:
+        """Lines with a known LineNum are updated, the others appended (documents only);
+        other collections are replaced."""
+        if es.name not in DOCUMENT_SETS or replace:
+            record = {f.name: new, "CardCode": current.get("CardCode")}
+            self._fill_lines(es, record)
+            for line in record[f.name]:
+                if es.name in DOCUMENT_SETS:
+                    line["__changed"] = True
+            return record[f.name]
+        lines = [dict(line) for line in current.get(f.name) or []]
+        by_num = {line["LineNum"]: line for line in lines}
+        for item in new:
+            num = item.get("LineNum")
+            if num is not None and num in by_num:
+                by_num[num].update({k: v for k, v in item.items() if k != "LineNum"})
+                by_num[num]["__changed"] = True
+            else:
+                fresh = line_defaults(f) | {k: v for k, v in item.items() if k != "LineNum"}
+                fresh["LineNum"] = max(by_num, default=-1) + 1
+                fresh["__changed"] = True
+                by_num[fresh["LineNum"]] = fresh
+                lines.append(fresh)
+        return lines
+
+    # delete / actions ----------------------------------------------------------
+    def delete(self, es: EntitySet, key: object) -> None:
+        current = self.store.get(es.name, key)
+        if current is None:
+            raise not_found()
+        with self.store.transaction():
+            document_rules.before_delete(self, es, current)
+            self.store.delete(es.name, key)
+
+    def action(self, es: EntitySet, key: object, name: str) -> None:
+        current = self.store.get(es.name, key)
+        if current is None:
+            raise not_found()
+        with self.store.transaction():
+            record = copy.deepcopy(current)
+            document_rules.run_action(self, es, record, name)
+            self.stamp(record)
+            self.store.put(es.name, key, record, "Update")

@@ -1,0 +1,45 @@
+"""Service Layer errors, answered in the v2 shape
+``{"error": {"code": "...", "message": "..."}}``."""
+
+from __future__ import annotations
+
+
+class ServiceLayerError(Exception):
+    """An error the Service Layer answers with an HTTP status and a v2 error body."""
+
+    def __init__(self, status: int, code: str | int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = str(code)
+        self.message = message
+
+    def body(self) -> dict:
+        return {"error": {"code": self.code, "message": self.message}}
+
+
+def invalid_session() -> ServiceLayerError:
+    return ServiceLayerError(401, "301", "Invalid session or session already timeout.")
+
+
+def not_found() -> ServiceLayerError:
+    return ServiceLayerError(404, "-2028", "No matching records found (ODBC -2028)")
+
+
+def bad_request(message: str, code: str | int = "-1000") -> ServiceLayerError:
+    return ServiceLayerError(400, code, message)
+
+
+def business_error(message: str) -> ServiceLayerError:
+    return ServiceLayerError(400, "-10", message)
+
+
+def stale_etag() -> ServiceLayerError:
+    return ServiceLayerError(412, "-2039", "Another user or another operation modified data")
+
+
+def invalid_property(prop: str, type_name: str) -> ServiceLayerError:
+    return bad_request(f"Property '{prop}' of '{type_name}' is invalid")
+
+
+def invalid_value(prop: str, type_name: str) -> ServiceLayerError:
+    return bad_request(f"Value of property '{prop}' of '{type_name}' is invalid")

@@ -1,0 +1,154 @@
+"""Collection queries: ``$filter``, ``$select``, ``$orderby``, ``$top``, ``$skip``, ``$count``
+and server-driven paging with relative ``@odata.nextLink``."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from .errors import bad_request, invalid_property
+from .query_filter import compile_filter
+from .schema import EntitySet
+from .store import EntityStore
+from .values import is_udf
+
+KNOWN_OPTIONS = {
+    "$filter", "$select", "$orderby", "$top", "$skip", "$count", "$expand", "$inlinecount",
+    "$format",
+}
+ORDER_ITEM = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)(?:\s+(asc|desc))?\s*$", re.IGNORECASE)
+MAX_PAGE_SIZE = 10000
+
+
+@dataclass
+class QueryOptions:
+    filter: str | None = None
+    select: list[str] | None = None
+    orderby: list[tuple[str, bool]] | None = None
+    orderby_text: str = ""
+    top: int | None = None
+    skip: int = 0
+    count: bool = False
+
+
+def _int_option(name: str, text: str) -> int:
+    if not text.strip().isdigit():
+        raise bad_request(f"Invalid value '{text}' for query option '{name}'")
+    return int(text)
+
+
+def _check_field(es: EntitySet, name: str) -> None:
+    f = es.by_name.get(name)
+    if f is None and not is_udf(name):
+        raise invalid_property(name, es.type_name)
+
+
+def parse_options(es: EntitySet, params: list[tuple[str, str]]) -> QueryOptions:
+    opts = QueryOptions()
+    seen = set()
+    for name, value in params:
+        if not name.startswith("$"):
+            continue
+        if name not in KNOWN_OPTIONS:
+            raise bad_request(f"Unknown query option '{name}'")
+        if name in seen:
+            raise bad_request(f"Query option '{name}' is given more than once")
+        seen.add(name)
+        if name == "$filter":
+            compile_filter(es, value)  # validates
+            opts.filter = value
+        elif name == "$select":
+            names = [n.strip() for n in value.split(",") if n.strip()]
+            if not names:
+                raise bad_request("Invalid $select expression")
+            for n in names:
+                if n != "*":
+                    _check_field(es, n)
+            opts.select = None if "*" in names else names
+        elif name == "$orderby":
+            items = []
+            for part in value.split(","):
+                m = ORDER_ITEM.match(part)
+                if not m:
+                    raise bad_request(f"Invalid $orderby expression '{value}'")
+                _check_field(es, m.group(1))
+                f = es.by_name.get(m.group(1))
+                if f is not None and f.kind == "lines":
+                    raise bad_request(f"Cannot order by collection property '{f.name}'")
+                items.append((m.group(1), (m.group(2) or "asc").lower() == "desc"))
+            opts.orderby, opts.orderby_text = items, value
+        elif name == "$top":
+            opts.top = _int_option(name, value)
+        elif name == "$skip":
+            opts.skip = _int_option(name, value)
+        elif name == "$count":
+            if value not in ("true", "false"):
+                raise bad_request(f"Invalid value '{value}' for query option '$count'")
+            opts.count = value == "true"
+        elif name == "$inlinecount":
+            opts.count = value == "allpages"
+    return opts
+
+
+def _sort_key(name: str):
+    def key(r):
+        v = r.get(name)
+        return (v is not None, v if not isinstance(v, str) else v.lower())
+    return key
+
+
+def matching_keys(store: EntityStore, es: EntitySet, opts: QueryOptions) -> list:
+    """Keys of matching records in result order (cached until the entity set changes)."""
+    if not opts.filter and not opts.orderby:
+        return store.sorted_keys(es.name)
+
+    def compute() -> list:
+        table = store.tables[es.name]
+        keys = store.sorted_keys(es.name)
+        if opts.filter:
+            pred = compile_filter(es, opts.filter)
+            try:
+                keys = [k for k in keys if pred(table[k])]
+            except RecursionError:
+                raise bad_request("Invalid $filter expression: nested too deeply") from None
+        if opts.orderby:
+            for name, desc in reversed(opts.orderby):
+                keyf = _sort_key(name)
+                keys = sorted(keys, key=lambda k, f=keyf: f(table[k]), reverse=desc)
+        return keys
+
+    return store.cached_query(es.name, (opts.filter, opts.orderby_text), compute)
+
+
+def page_size_from(headers, default: int) -> tuple[int, list]:
+    """The page size asked for by ``Prefer: odata.maxpagesize`` or ``B1S-PageSize``."""
+    prefer = headers.get("Prefer", "")
+    m = re.search(r"odata\.maxpagesize\s*=\s*(\d+)", prefer)
+    if m:
+        size = max(1, min(int(m.group(1)), MAX_PAGE_SIZE))
+        return size, [("Preference-Applied", f"odata.maxpagesize={size}")]
+    b1s = headers.get("B1S-PageSize")
+    if b1s and b1s.strip().isdigit():
+        return max(1, min(int(b1s), MAX_PAGE_SIZE)), []
+    return default, []
+
+
+def next_link(set_name: str, params: list[tuple[str, str]], skip: int, top: int | None) -> str:
+    kept = [(k, v) for k, v in params if k not in ("$skip", "$top")]
+    if top is not None:
+        kept.append(("$top", str(top)))
+    kept.append(("$skip", str(skip)))
+    qs = "&".join(f"{k}={quote(v, safe=',()/:$')}" for k, v in kept)
+    return f"{set_name}?{qs}"
+
+
+def page(keys: list, opts: QueryOptions, page_size: int) -> tuple[list, int | None, int | None]:
+    """(keys of this page, skip of the next page or None, $top left for the next page)."""
+    start = opts.skip
+    limit = len(keys) - start if opts.top is None else min(opts.top, max(0, len(keys) - start))
+    size = min(limit, page_size)
+    selected = keys[start:start + max(0, size)]
+    if limit > size:
+        return selected, start + size, None if opts.top is None else opts.top - size
+    return selected, None, None

@@ -1,0 +1,197 @@
+"""Entity sets served by the emulator: their keys, fields, types and enumerations.
+
+Field kinds: ``str``, ``int``, ``float``, ``date`` (stored ``YYYY-MM-DD``, served as
+``YYYY-MM-DDT00:00:00Z``), ``time`` (stored ``HH:MM:SS``), ``enum`` (stored in the long form,
+accepted in both forms), ``lines`` (a collection of complex values with its own fields).
+User-defined fields (``U_<Name>``) are accepted on every entity and on every line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ENUMS: dict[str, dict[str, str]] = {
+    "BoCardTypes": {"cCustomer": "C", "cSupplier": "S", "cLid": "L"},
+    "BoYesNoEnum": {"tYES": "Y", "tNO": "N"},
+    "BoStatus": {"bost_Open": "O", "bost_Close": "C"},
+    "BoDocumentTypes": {"dDocument_Items": "I", "dDocument_Service": "S"},
+    "BoAddressType": {"bo_ShipTo": "S", "bo_BillTo": "B"},
+    "BoItemTypes": {"itItems": "I", "itLabor": "L", "itTravel": "T", "itFixedAssets": "F"},
+    "BoRcptTypes": {"rCustomer": "C", "rAccount": "A", "rSupplier": "S"},
+    "BoRcptInvTypes": {"it_Invoice": "13", "it_CredItnote": "14", "it_DownPayment": "203"},
+    # webhook enumerations: short forms as in the OEVC table of the SDK help
+    "AuthenticationType": {"None": "N", "Basic": "B", "OAuth": "O", "HMAC": "H"},
+    "WebhookState": {"Active": "A", "Inactive": "I", "Exceptional": "X"},
+    "WebhookWorkMode": {"Standard": "S", "Replay": "R"},
+}
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    kind: str
+    enum: str | None = None
+    default: object = None
+    read_only: bool = False
+    lines: tuple[Field, ...] | None = None
+    line_type: str | None = None
+
+
+@dataclass(eq=False)
+class EntitySet:
+    name: str
+    type_name: str
+    key: str
+    key_kind: str
+    object_type: str | None
+    fields: tuple[Field, ...]
+    server_key: bool = False
+    auto_key: bool = False  # a missing key is generated (a GUID string)
+    by_name: dict[str, Field] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.by_name = {f.name: f for f in self.fields}
+
+
+def S(name: str, default: object = None, **kw) -> Field:  # noqa: N802 - short field makers
+    return Field(name, "str", default=default, **kw)
+
+
+def I(name: str, default: object = None, **kw) -> Field:  # noqa: N802, E743
+    return Field(name, "int", default=default, **kw)
+
+
+def F(name: str, default: object = 0.0, **kw) -> Field:  # noqa: N802
+    return Field(name, "float", default=default, **kw)
+
+
+def D(name: str, **kw) -> Field:  # noqa: N802
+    return Field(name, "date", **kw)
+
+
+def E(name: str, enum: str, default: str | None, **kw) -> Field:  # noqa: N802
+    return Field(name, "enum", enum=enum, default=default, **kw)
+
+
+def L(name: str, line_type: str, *fields: Field) -> Field:  # noqa: N802
+    return Field(name, "lines", default=None, lines=tuple(fields), line_type=line_type)
+
+
+STAMPS = (
+    D("CreateDate", read_only=True),
+    D("UpdateDate", read_only=True),
+    Field("UpdateTime", "time", read_only=True),
+)
+
+BP_ADDRESS = (
+    S("AddressName"), S("Street"), S("Block"), S("ZipCode"), S("City"), S("County"),
+    S("Country"), S("State"), E("AddressType", "BoAddressType", "bo_BillTo"),
+    S("BPCode", read_only=True), I("RowNum", read_only=True),
+)
+
+BUSINESS_PARTNERS = EntitySet(
+    "BusinessPartners", "BusinessPartner", "CardCode", "str", "2",
+    (
+        S("CardCode"), S("CardName"), E("CardType", "BoCardTypes", "cCustomer"),
+        I("GroupCode", 100), S("Currency", "##"), F("CreditLimit"),
+        F("CurrentAccountBalance", read_only=True), S("EmailAddress"), S("Phone1"), S("Phone2"),
+        S("Cellular"), S("FederalTaxID"), S("ContactPerson"), S("Notes"), S("Address"),
+        S("City"), S("ZipCode"), S("Country"), I("PriceListNum", 1),
+        E("Valid", "BoYesNoEnum", "tYES"), E("Frozen", "BoYesNoEnum", "tNO"),
+        *STAMPS, L("BPAddresses", "BPAddress", *BP_ADDRESS),
+    ),
+)
+
+ITEMS = EntitySet(
+    "Items", "Item", "ItemCode", "str", "4",
+    (
+        S("ItemCode"), S("ItemName"), S("ForeignName"), E("ItemType", "BoItemTypes", "itItems"),
+        I("ItemsGroupCode", 100), S("BarCode"), E("InventoryItem", "BoYesNoEnum", "tYES"),
+        E("SalesItem", "BoYesNoEnum", "tYES"), E("PurchaseItem", "BoYesNoEnum", "tYES"),
+        F("QuantityOnStock"), S("SalesUnit"), S("DefaultWarehouse", "01"),
+        E("Valid", "BoYesNoEnum", "tYES"), E("Frozen", "BoYesNoEnum", "tNO"),
+        *STAMPS, L("ItemPrices", "ItemPrice", I("PriceList", 1), F("Price"), S("Currency")),
+    ),
+)
+
+DOCUMENT_LINE = (
+    I("LineNum", read_only=True), S("ItemCode"), S("ItemDescription"), F("Quantity", 1.0),
+    F("UnitPrice", None), F("Price", None), F("DiscountPercent"), F("LineTotal", None),
+    S("TaxCode"), S("WarehouseCode", "01"), S("Currency"), I("BaseType", -1), I("BaseEntry"),
+    I("BaseLine"), E("LineStatus", "BoStatus", "bost_Open", read_only=True),
+    F("RemainingOpenQuantity", read_only=True),
+)
+
+
+def _document(name: str, object_type: str, extra: tuple[Field, ...] = ()) -> EntitySet:
+    return EntitySet(
+        name, "Document", "DocEntry", "int", object_type,
+        (
+            I("DocEntry", read_only=True), I("DocNum", read_only=True),
+            E("DocType", "BoDocumentTypes", "dDocument_Items"), S("CardCode"), S("CardName"),
+            D("DocDate"), D("DocDueDate"), D("TaxDate"), S("DocCurrency"), F("DocRate", 1.0),
+            F("DocTotal", read_only=True), F("VatSum", read_only=True), S("NumAtCard"),
+            S("Comments"), I("SalesPersonCode", -1),
+            E("DocumentStatus", "BoStatus", "bost_Open", read_only=True),
+            E("Cancelled", "BoYesNoEnum", "tNO", read_only=True), *extra,
+            *STAMPS, L("DocumentLines", "DocumentLine", *DOCUMENT_LINE),
+        ),
+        server_key=True,
+    )
+
+
+ORDERS = _document("Orders", "17")
+INVOICES = _document("Invoices", "13", (F("PaidToDate", read_only=True),))
+
+INCOMING_PAYMENTS = EntitySet(
+    "IncomingPayments", "Payment", "DocEntry", "int", "24",
+    (
+        I("DocEntry", read_only=True), I("DocNum", read_only=True),
+        E("DocType", "BoRcptTypes", "rCustomer"), S("CardCode"), S("CardName"), D("DocDate"),
+        D("DueDate"), S("DocCurrency"), F("CashSum"), S("CashAccount"), F("TransferSum"),
+        S("TransferAccount"), D("TransferDate"), S("TransferReference"), S("Remarks"),
+        S("JournalRemarks"), E("Cancelled", "BoYesNoEnum", "tNO", read_only=True), *STAMPS,
+        L(
+            "PaymentInvoices", "PaymentInvoice", I("LineNum", read_only=True), I("DocEntry"),
+            F("SumApplied"), E("InvoiceType", "BoRcptInvTypes", "it_Invoice"),
+        ),
+    ),
+    server_key=True,
+)
+
+EVENT_SUBSCRIPTIONS = EntitySet(
+    "EventSubscriptions", "EventSubscription", "WebhookID", "str", None,
+    (
+        S("WebhookID"), S("WebhookURL"), S("Description"),
+        E("AuthenticationType", "AuthenticationType", "HMAC"), S("AuthenticationCred"),
+        E("Handshake", "BoYesNoEnum", "tYES"), E("VerifyCertificate", "BoYesNoEnum", "tYES"),
+        E("State", "WebhookState", "Active", read_only=True),
+        E("WorkMode", "WebhookWorkMode", "Standard"), *STAMPS,
+        L(
+            "EventCollection", "EventCollectionItem", S("BusinessObject"),
+            S("TransactionType"),
+        ),
+    ),
+    auto_key=True,
+)
+
+ENTITY_SETS: dict[str, EntitySet] = {
+    s.name: s
+    for s in (BUSINESS_PARTNERS, ITEMS, ORDERS, INVOICES, INCOMING_PAYMENTS, EVENT_SUBSCRIPTIONS)
+}
+
+# Entity sets whose writes are announced to webhook subscribers.
+WEBHOOK_OBJECTS = ("BusinessPartners", "Items", "Orders", "Invoices", "IncomingPayments")
+
+
+def enum_long(enum: str, value: str) -> str | None:
+    """The long form of an enumeration value given in either form, or None if unknown."""
+    members = ENUMS[enum]
+    if value in members:
+        return value
+    for long, short in members.items():
+        if short == value:
+            return long
+    return None
+
+ENTITIES_NS = "SAPB1"

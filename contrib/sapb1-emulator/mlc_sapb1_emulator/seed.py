@@ -1,0 +1,121 @@
+"""Seed files and the large-volume generator.
+
+A seed file is JSON (``.json``) or TOML (``.toml``) with optional sections::
+
+    {"company": {"CompanyDB": "SBODEMOUS", "UserName": "manager", "Password": "manager"},
+     "BusinessPartners": [{"CardCode": "C1", "CardName": "Acme", "CardType": "cCustomer"}],
+     "Items": [...], "Orders": [...], "Invoices": [...], "IncomingPayments": [...]}
+
+Entities are written as a client would POST them, in that order, with the same rules
+(so an order's CardCode and ItemCodes must be seeded first).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tomllib
+from pathlib import Path
+
+from .entities import EntityWriter
+from .errors import ServiceLayerError, bad_request
+from .schema import BUSINESS_PARTNERS, ENTITY_SETS, ITEMS
+from .values import defaults
+
+log = logging.getLogger(__name__)
+
+SEED_ORDER = ("BusinessPartners", "Items", "Orders", "Invoices", "IncomingPayments")
+GENERATE_NAMES = {
+    "business_partners": "BusinessPartners", "items": "Items", "orders": "Orders",
+    "invoices": "Invoices", "payments": "IncomingPayments",
+}
+
+
+def read_seed_file(path: Path) -> dict:
+    text = path.read_bytes()
+    if path.suffix.lower() == ".toml":
+        return tomllib.loads(text.decode("utf-8"))
+    return json.loads(text)
+
+
+def apply_seed(writer: EntityWriter, data: object) -> dict[str, int]:
+    """Create the entities of a seed document; returns how many per entity set."""
+    if not isinstance(data, dict):
+        raise bad_request("A seed document is a JSON object")
+    unknown = set(data) - set(SEED_ORDER) - {"company"}
+    if unknown:
+        raise bad_request(f"Unknown seed sections: {', '.join(sorted(unknown))}")
+    counts: dict[str, int] = {}
+    with writer.store.transaction():
+        for name in SEED_ORDER:
+            rows = data.get(name) or []
+            if not isinstance(rows, list):
+                raise bad_request(f"Seed section '{name}' must be a list")
+            for i, row in enumerate(rows):
+                try:
+                    writer.create(ENTITY_SETS[name], row)
+                except ServiceLayerError as exc:
+                    raise ServiceLayerError(
+                        exc.status, exc.code, f"{name}[{i}]: {exc.message}"
+                    ) from None
+            counts[name] = len(rows)
+    return counts
+
+
+def parse_generate(spec: str) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for item in filter(None, (s.strip() for s in spec.split(","))):
+        name, _, value = item.partition("=")
+        if name not in GENERATE_NAMES or not value.isdigit():
+            raise ValueError(f"bad --generate item '{item}' (names: {', '.join(GENERATE_NAMES)})")
+        out[name] = int(value)
+    return out
+
+
+def generate(writer: EntityWriter, counts: dict[str, int]) -> None:
+    """Add synthetic data: business partners and items in bulk, then documents."""
+    store = writer.store
+    date, time = writer.clock.stamp()
+    n_bp = counts.get("business_partners", 0)
+    n_items = counts.get("items", 0)
+    with store.transaction():
+        base = defaults(BUSINESS_PARTNERS) | {"CreateDate": date, "UpdateDate": date,
+                                              "UpdateTime": time}
+        start = store.count("BusinessPartners")
+        for i in range(start, start + n_bp):
+            code = f"C{i + 1:06d}"
+            rec = base | {"CardCode": code, "CardName": f"Customer {i + 1}",
+                          "EmailAddress": f"c{i + 1}@example.com", "Phone1": f"555-{i % 10000:04d}",
+                          "CardType": "cSupplier" if i % 10 == 9 else "cCustomer",
+                          "BPAddresses": []}
+            store.put("BusinessPartners", code, rec, None)
+        base = defaults(ITEMS) | {"CreateDate": date, "UpdateDate": date, "UpdateTime": time}
+        start = store.count("Items")
+        for i in range(start, start + n_items):
+            code = f"I{i + 1:05d}"
+            rec = base | {"ItemCode": code, "ItemName": f"Item {i + 1}",
+                          "ItemPrices": [{"PriceList": 1, "Price": float(10 + i % 90),
+                                          "Currency": "USD"}]}
+            store.put("Items", code, rec, None)
+    customers = [k for k, r in store.tables["BusinessPartners"].items()
+                 if r["CardType"] == "cCustomer"][:1000]
+    items = list(store.tables["Items"])[:1000]
+    if not customers or not items:
+        if any(counts.get(k) for k in ("orders", "invoices", "payments")):
+            raise ValueError("generating documents needs business partners and items")
+        return
+    orders, invoices = ENTITY_SETS["Orders"], ENTITY_SETS["Invoices"]
+    for i in range(counts.get("orders", 0)):
+        lines = [{"ItemCode": items[(i + j) % len(items)], "Quantity": 1 + j} for j in range(2)]
+        writer.create(orders, {"CardCode": customers[i % len(customers)], "DocumentLines": lines})
+    made = []
+    for i in range(counts.get("invoices", 0)):
+        lines = [{"ItemCode": items[i % len(items)], "Quantity": 2}]
+        made.append(writer.create(invoices, {"CardCode": customers[i % len(customers)],
+                                             "DocumentLines": lines}))
+    for inv in made[: counts.get("payments", 0)]:
+        writer.create(ENTITY_SETS["IncomingPayments"], {
+            "CardCode": inv["CardCode"], "TransferSum": inv["DocTotal"],
+            "PaymentInvoices": [{"DocEntry": inv["DocEntry"], "SumApplied": inv["DocTotal"]}],
+        })
+    log.info("generated %s", counts)
