@@ -59,3 +59,7 @@ def test_emulate_lists_installed_emulators(tmp_path):
     res = hub("emulate", "--help", cwd=tmp_path)
     assert res.returncode == 0
     assert "Run a local emulator" in res.stdout
+    # the README's set-up installs both emulators, which mount themselves through the hook
+    assert "sapb1" in res.stdout and "salesforce" in res.stdout
+    sap = hub("emulate", "sapb1", "--help", cwd=tmp_path)
+    assert sap.returncode == 0 and "--data-dir" in sap.stdout

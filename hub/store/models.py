@@ -57,6 +57,7 @@ class InboxRecord(BaseModel):
             # ready-record scan and per-id ordering
             (("status", "next_attempt_at", "id"), False),
             (("flow", "external_id", "id"), False),
+            (("external_id",), False),  # `hub audit ID`, `hub replay ID` across flows
             # status counts and replay selection
             (("flow", "status", "updated_at"), False),
         )
