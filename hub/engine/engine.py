@@ -163,7 +163,7 @@ class Engine:
                             continue
                         size = st.processor.batch_size
                         room = max_inflight - len(inflight)
-                        records = self.store.claim_ready([name], size * room)
+                        records = self.store.claim_ready(name, size * room)
                         claimed += len(records)
                         for i in range(0, len(records), size):
                             fut = pool.submit(self._run_batch, name, records[i : i + size])

@@ -69,14 +69,19 @@ def update_where_in(
 
 
 def select_where_in(
-    db: pw.Database, sql_head: str, column: str, keys: Sequence, head_params: Sequence = ()
+    db: pw.Database,
+    sql_head: str,
+    column: str,
+    keys: Sequence,
+    head_params: Sequence = (),
+    tail: str = "",
 ) -> list[tuple]:
-    """Run ``sql_head AND column IN (keys)`` in chunks; ``sql_head`` ends with its WHERE."""
+    """Run ``sql_head AND column IN (keys) tail`` in chunks; ``sql_head`` ends in its WHERE."""
     out: list[tuple] = []
     p = db.param
     keys = list(keys)
     for i in range(0, len(keys), 5000):
         chunk = keys[i : i + 5000]
-        sql = f"{sql_head} AND {column} IN ({','.join([p] * len(chunk))})"
+        sql = f"{sql_head} AND {column} IN ({','.join([p] * len(chunk))}){tail}"
         out.extend(tuple(r) for r in db.execute_sql(sql, [*head_params, *chunk]).fetchall())
     return out

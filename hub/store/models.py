@@ -54,8 +54,8 @@ class InboxRecord(BaseModel):
     class Meta:
         table_name = "hub_inbox"
         indexes = (
-            # ready-record scan and per-id ordering
-            (("status", "next_attempt_at", "id"), False),
+            # ready-record scan (in due order) and per-id ordering
+            (("flow", "status", "next_attempt_at", "id"), False),
             (("flow", "external_id", "id"), False),
             (("external_id",), False),  # `hub audit ID`, `hub replay ID` across flows
             # status counts and replay selection

@@ -14,7 +14,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -289,40 +289,58 @@ class Store:
         bulk.insert(self.db, "hub_audit", _AUDIT_COLUMNS, rows)
 
     # -- claim and commit --------------------------------------------------------------------
-    def claim_ready(
-        self, flows: Iterable[str], limit: int, now: float | None = None
-    ) -> list[Record]:
-        """Claim up to ``limit`` ready records of ``flows``.
+    def claim_ready(self, flow: str, limit: int, now: float | None = None) -> list[Record]:
+        """Claim up to ``limit`` ready records of ``flow``.
 
         A record is ready when it is pending, its next attempt is due, and no earlier record
-        with the same flow and external id is still live: records of one id go in order.
+        with the same external id is still live: records of one id go in order, different
+        ids in parallel. Candidates come from an index in due order; each is claimed only if
+        it is the oldest live record of its id (one grouped look-up per page of candidates).
         """
         now = now or time.time()
-        flows = list(flows)
-        if not flows:
-            return []
         p = self.db.param
-        sql = (
-            f"SELECT {','.join(_RECORD_COLUMNS)} FROM hub_inbox i"
-            f" WHERE i.status = {p} AND i.next_attempt_at <= {p}"
-            f" AND i.flow IN ({','.join([p] * len(flows))})"
-            " AND NOT EXISTS (SELECT 1 FROM hub_inbox e WHERE e.flow = i.flow"
-            f" AND e.external_id = i.external_id AND e.status IN ({p},{p}) AND e.id < i.id)"
-            f" ORDER BY i.next_attempt_at, i.id LIMIT {p}"
+        head = (
+            f"SELECT {','.join(_RECORD_COLUMNS)},next_attempt_at FROM hub_inbox"
+            f" WHERE flow = {p} AND status = {p} AND next_attempt_at <= {p}"
         )
-        if not self.is_sqlite:
-            sql += " FOR UPDATE OF i SKIP LOCKED"
-        params = [PENDING, now, *flows, PENDING, PROCESSING, int(limit)]
+        lock = "" if self.is_sqlite else " FOR UPDATE SKIP LOCKED"
+        claimed: list[tuple] = []
+        after: tuple[float, int] | None = None
         with self.transaction():
-            rows = self.db.execute_sql(sql, params).fetchall()
-            if not rows:
+            for _page in range(4):  # bounded: ids blocked behind their older versions are skipped
+                sql, params = head, [flow, PENDING, now]
+                if after is not None:
+                    sql += f" AND (next_attempt_at > {p} OR (next_attempt_at = {p} AND id > {p}))"
+                    params += [after[0], after[0], after[1]]
+                page_size = max(limit * 2, 100)
+                sql += f" ORDER BY next_attempt_at, id LIMIT {p}{lock}"
+                rows = self.db.execute_sql(sql, [*params, page_size]).fetchall()
+                if not rows:
+                    break
+                oldest = dict(
+                    bulk.select_where_in(
+                        self.db,
+                        f"SELECT external_id, MIN(id) FROM hub_inbox WHERE flow = {p}"
+                        f" AND status IN ({p},{p})",
+                        "external_id", sorted({r[5] for r in rows}), (flow, PENDING, PROCESSING),
+                        tail=" GROUP BY external_id",
+                    )
+                )  # fmt: skip
+                for r in rows:
+                    if oldest.get(r[5]) == r[0] and len(claimed) < limit:
+                        claimed.append(r)
+                if len(claimed) >= limit or len(rows) < page_size:
+                    break
+                last = rows[-1]
+                after = (float(last[-1]), last[0])
+            if not claimed:
                 return []
             bulk.update_where_in(
                 self.db, "hub_inbox",
                 {"status": PROCESSING, "owner": self.owner, "updated_at": now},
-                [r[0] for r in rows],
+                [r[0] for r in claimed],
             )  # fmt: skip
-        return [_record_from_row(r, PROCESSING) for r in rows]
+        return [_record_from_row(r[:-1], PROCESSING) for r in claimed]
 
     def release(self, ids: Sequence[int]) -> None:
         """Give claimed records back untouched (shutdown, fatal flow error)."""
