@@ -20,10 +20,11 @@ PG_URL = os.environ.get("HUB_TEST_PG_URL")  # e.g. postgresql://postgres@127.0.0
 REQUIRE_PG = os.environ.get("HUB_TEST_REQUIRE_PG") == "1"
 
 
-def _pg_admin():
+def _pg_connect(url: str):
+    """An autocommit connection to the database ``url`` names."""
     import psycopg2
 
-    p = urlparse(PG_URL)
+    p = urlparse(url)
     conn = psycopg2.connect(
         host=p.hostname,
         port=p.port or 5432,
@@ -44,7 +45,7 @@ def pg_database():
         pytest.skip("PostgreSQL tests need HUB_TEST_PG_URL (see README, Quick start)")
     name = f"hub_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     try:
-        admin = _pg_admin()
+        admin = _pg_connect(PG_URL)
     except Exception as exc:
         if REQUIRE_PG:
             pytest.fail(f"PostgreSQL at {PG_URL} is required but unreachable: {exc}")
@@ -62,17 +63,7 @@ def pg_database():
 
 
 def _reset_pg(url: str) -> None:
-    import psycopg2
-
-    p = urlparse(url)
-    conn = psycopg2.connect(
-        host=p.hostname,
-        port=p.port or 5432,
-        user=p.username,
-        password=p.password,
-        dbname=p.path.lstrip("/"),
-    )
-    conn.autocommit = True
+    conn = _pg_connect(url)
     with conn.cursor() as cur:
         cur.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
         for (t,) in cur.fetchall():
