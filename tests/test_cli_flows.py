@@ -199,3 +199,14 @@ def test_hub_run_keeps_polling_new_changes(hubenv):
         proc.communicate(timeout=30)
     assert proc.returncode == 0
     assert os.path.exists(hubenv.sink_log)
+
+
+def test_run_exits_1_when_every_flow_has_stopped(hubenv):
+    hubenv.write_changes([{"id": "F1", "payload": {}}])
+    hubenv.write_config(flow={"sink_options": {"script": {"F1": ["fatal"]}}})
+    proc = hubenv.popen("run")
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 1, err
+    assert "flow things stopped: the target rejected our credentials" in err
+    assert "STOPPED" in out
+    assert statuses(hubenv) == {"pending": 1}  # released, not lost

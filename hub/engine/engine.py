@@ -171,6 +171,9 @@ class Engine:
                 if not inflight:
                     if self.stopping.is_set():
                         break
+                    if all(st.stopped for st in self.flows.values()):
+                        log.error("every flow has stopped; nothing left to run")
+                        break
                     if until_idle and not claimed and self._sources_done.is_set():
                         break
                     if not claimed:
