@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 
 import click
 
@@ -115,13 +116,18 @@ def sync(state: State, flow: str, full: bool, dry_run: bool, as_json: bool) -> N
     show = not as_json and sys.stderr.isatty()
     with graceful_stop(hub.stopping):
         if show:
+            waiting = sum(engine.store.live_count(flow))  # left over from earlier passes
+            state = engine.flows[flow]
             with click.progressbar(
-                length=0, label=f"{flow}", file=sys.stderr, show_pos=True
+                length=max(1, waiting), label=f"{flow}", file=sys.stderr, show_pos=True
             ) as bar:
+                lock = threading.Lock()  # workers report from several threads
 
                 def progress(n: int) -> None:
-                    bar.length = max(bar.length or 0, bar.pos + n)
-                    bar.update(n)
+                    with lock:
+                        # the source is still being read: the total grows with what it stored
+                        bar.length = max(waiting + state.ingested - state.echoes, bar.pos + n, 1)
+                        bar.update(n)
 
                 engine.on_progress = progress
                 engine.sync_once(full=full)
