@@ -61,6 +61,7 @@ class Engine:
     def start(self) -> None:
         self.store.heartbeat()
         self.store.recover_abandoned()
+        self.store.refresh_statistics()
         for name, st in self.flows.items():
             for comp in st.parts.all():
                 comp.open()

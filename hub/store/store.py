@@ -42,6 +42,7 @@ from .models import (
 log = logging.getLogger(__name__)
 _CHUNK = 400
 LEASE_SECONDS = 30.0
+ANALYZE_FIRST = 2000  # then each time the rows written grew by half
 
 
 def _process_alive(owner: str) -> bool:
@@ -164,6 +165,8 @@ class Store:
         except pw.OperationalError as exc:
             raise StoreError(f"cannot open the store at {self.describe()}: {exc}") from exc
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._ingested = 0  # inbox rows this process wrote
+        self._analyzed_at = 0  # ... when the planner's statistics were last refreshed
 
     # -- general --------------------------------------------------------------------------
     def describe(self) -> str:
@@ -283,10 +286,24 @@ class Store:
             self._insert_audit(audit)
             if batch.checkpoint is not None:
                 self.set_checkpoint(flow, source, batch.checkpoint, now)
+        self._ingested += len(rows)
+        if self._ingested >= max(ANALYZE_FIRST, self._analyzed_at * 3 // 2):
+            self.refresh_statistics()
         return len(rows), echoes_n
 
+    def refresh_statistics(self) -> None:
+        """Refresh PostgreSQL's planner statistics after the inbox grew a lot.
+
+        Autovacuum does it eventually; until then a fresh table's statistics say "empty" and
+        the claim queries can pick a full scan. SQLite plans from its indexes and needs none.
+        """
+        self._analyzed_at = self._ingested
+        if not self.is_sqlite:
+            self.db.execute_sql("ANALYZE hub_inbox")
+            self.db.execute_sql("ANALYZE hub_link")
+
     def _insert_audit(self, rows: list[tuple]) -> None:
-        bulk.insert(self.db, "hub_audit", _AUDIT_COLUMNS, rows)
+        bulk.append(self.db, "hub_audit", _AUDIT_COLUMNS, rows)
 
     # -- claim and commit --------------------------------------------------------------------
     def claim_ready(self, flow: str, limit: int, now: float | None = None) -> list[Record]:
