@@ -75,3 +75,24 @@ def test_claims_respect_per_id_order(store_url):
     assert [(r.external_id, r.payload["v"]) for r in again] == [("A", 1)]
     assert InboxRecord.select().where(InboxRecord.status == "processing").count() == 2
     store.close()
+
+
+def test_postgresql_connection_loss_is_survived(pg_database):
+    """A restarted server closes the hub's connection; the next query reconnects."""
+    from conftest import _pg_connect, _reset_pg
+
+    _reset_pg(pg_database)
+    store = Store(pg_database)
+    store.ingest("f", "s", "left", "Thing", ChangeBatch([Change("A", {"v": 1})], "1"))
+    admin = _pg_connect(pg_database)
+    name = pg_database.rsplit("/", 1)[1]
+    with admin.cursor() as cur:
+        cur.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid()",
+            (name,),
+        )
+    admin.close()
+    assert [r.external_id for r in store.claim_ready("f", 10)] == ["A"]
+    assert store.get_checkpoint("f", "s") == "1"
+    store.close()

@@ -15,8 +15,10 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
+import peewee as pw
+
 from ..app import FlowParts, Hub
-from ..errors import FatalError, HubError, RetriableError
+from ..errors import FatalError, HubError, RetriableError, StoreError
 from .processor import BatchProcessor, BatchStats
 
 log = logging.getLogger(__name__)
@@ -164,7 +166,14 @@ class Engine:
                             continue
                         size = st.processor.batch_size
                         room = max_inflight - len(inflight)
-                        records = self.store.claim_ready(name, size * room)
+                        try:
+                            records = self.store.claim_ready(name, size * room)
+                        except pw.PeeweeException as exc:
+                            if until_idle:
+                                raise StoreError(f"the store failed: {exc}") from exc
+                            log.error("the store failed (%s); trying again shortly", exc)
+                            self.stopping.wait(5.0)
+                            records = []
                         claimed += len(records)
                         for i in range(0, len(records), size):
                             fut = pool.submit(self._run_batch, name, records[i : i + size])

@@ -184,7 +184,22 @@ class Store:
             self.db.close()
 
     def transaction(self):
+        if not self.is_sqlite and not self.db.in_transaction():
+            self._ensure_connection()
         return write_transaction(self.db)
+
+    def _ensure_connection(self) -> None:
+        """A cheap round trip before a transaction: a connection the server closed (restart,
+        failover) is replaced here rather than failing the work that follows."""
+        try:
+            self.db.execute_sql("SELECT 1")
+        except (pw.OperationalError, pw.InterfaceError):
+            log.warning("the store's connection was lost; reconnecting")
+            try:
+                self.db.close()
+            except pw.PeeweeException:
+                pass
+            self.db.connect()
 
     # -- engine leases (crash recovery of claimed records) ---------------------------------
     def heartbeat(self, now: float | None = None) -> None:
