@@ -43,11 +43,19 @@ class Change:
     object_type: str | None = None
     op: str = "upsert"
     content_hash: str | None = None
+    _text: str | None = field(default=None, init=False, repr=False, compare=False)
 
     def hash(self) -> str:
+        return self.encoded()[1]
+
+    def encoded(self) -> tuple[str, str]:
+        """The payload as canonical JSON, and the content hash: encoded once, used twice."""
+        if self._text is None:
+            self._text = canonical_json(self.payload)
+        text = self._text
         if self.content_hash is None:
-            self.content_hash = content_hash(self.payload)
-        return self.content_hash
+            self.content_hash = hashlib.sha256(text.encode()).hexdigest()
+        return text, self.content_hash
 
 
 @dataclass

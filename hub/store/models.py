@@ -56,8 +56,8 @@ class InboxRecord(BaseModel):
         indexes = (
             # ready-record scan (in due order) and per-id ordering
             (("flow", "status", "next_attempt_at", "id"), False),
-            (("flow", "external_id", "id"), False),
-            (("external_id",), False),  # `hub audit ID`, `hub replay ID` across flows
+            # per-id order, and `hub audit ID` / `hub replay ID` across flows
+            (("external_id", "flow", "id"), False),
             # status counts and replay selection
             (("flow", "status", "updated_at"), False),
         )
@@ -110,11 +110,9 @@ class AuditEvent(BaseModel):
 
     class Meta:
         table_name = "hub_audit"
-        indexes = (
-            (("record_id", "id"), False),
-            (("flow", "external_id"), False),
-            (("at",), False),
-        )
+        # a record's timeline; events are reached through their record (found by flow, id,
+        # status or time in the inbox), so no other index slows the busiest insert
+        indexes = ((("record_id", "id"), False),)
 
 
 class EngineLease(BaseModel):

@@ -280,9 +280,9 @@ class Store:
                 otype = c.object_type or default_type
                 echo = (otype, c.external_id) in echoes
                 echoes_n += echo
+                text, digest = c.encoded()
                 rows.append(
-                    (flow, source, system, otype, str(c.external_id), c.op,
-                     json.dumps(c.payload, default=str), c.hash(),
+                    (flow, source, system, otype, str(c.external_id), c.op, text, digest,
                      SKIPPED if echo else PENDING, 0, now, now, now)
                 )  # fmt: skip
             returned = bulk.insert(
@@ -326,17 +326,19 @@ class Store:
 
         A record is ready when it is pending, its next attempt is due, and no earlier record
         with the same external id is still live: records of one id go in order, different
-        ids in parallel. Candidates come from an index in due order; each is claimed only if
-        it is the oldest live record of its id (one grouped look-up per page of candidates).
+        ids in parallel. Candidates come from an index in due order (ids only); each is claimed
+        only if it is the oldest live record of its id (one grouped look-up per page), and only
+        the claimed rows are read in full.
         """
         now = now or time.time()
         p = self.db.param
         head = (
-            f"SELECT {','.join(_RECORD_COLUMNS)},next_attempt_at FROM hub_inbox"
+            "SELECT id, external_id, next_attempt_at FROM hub_inbox"
             f" WHERE flow = {p} AND status = {p} AND next_attempt_at <= {p}"
         )
         lock = "" if self.is_sqlite else " FOR UPDATE SKIP LOCKED"
-        claimed: list[tuple] = []
+        page_size = limit + 50
+        claimed: list[int] = []
         after: tuple[float, int] | None = None
         with self.transaction():
             for _page in range(4):  # bounded: ids blocked behind their older versions are skipped
@@ -344,7 +346,6 @@ class Store:
                 if after is not None:
                     sql += f" AND (next_attempt_at > {p} OR (next_attempt_at = {p} AND id > {p}))"
                     params += [after[0], after[0], after[1]]
-                page_size = max(limit * 2, 100)
                 sql += f" ORDER BY next_attempt_at, id LIMIT {p}{lock}"
                 rows = self.db.execute_sql(sql, [*params, page_size]).fetchall()
                 if not rows:
@@ -354,25 +355,28 @@ class Store:
                         self.db,
                         f"SELECT external_id, MIN(id) FROM hub_inbox WHERE flow = {p}"
                         f" AND status IN ({p},{p})",
-                        "external_id", sorted({r[5] for r in rows}), (flow, PENDING, PROCESSING),
+                        "external_id", sorted({r[1] for r in rows}), (flow, PENDING, PROCESSING),
                         tail=" GROUP BY external_id",
                     )
                 )  # fmt: skip
-                for r in rows:
-                    if oldest.get(r[5]) == r[0] and len(claimed) < limit:
-                        claimed.append(r)
+                claimed += [rid for rid, ext, _ in rows if oldest.get(ext) == rid]
                 if len(claimed) >= limit or len(rows) < page_size:
                     break
-                last = rows[-1]
-                after = (float(last[-1]), last[0])
+                after = (float(rows[-1][2]), rows[-1][0])
+            claimed = claimed[:limit]
             if not claimed:
                 return []
             bulk.update_where_in(
                 self.db, "hub_inbox",
-                {"status": PROCESSING, "owner": self.owner, "updated_at": now},
-                [r[0] for r in claimed],
+                {"status": PROCESSING, "owner": self.owner, "updated_at": now}, claimed,
             )  # fmt: skip
-        return [_record_from_row(r[:-1], PROCESSING) for r in claimed]
+            full = bulk.select_where_in(
+                self.db,
+                f"SELECT {','.join(_RECORD_COLUMNS)} FROM hub_inbox WHERE 1 = 1", "id", claimed,
+            )  # fmt: skip
+        position = {rid: i for i, rid in enumerate(claimed)}
+        full.sort(key=lambda r: position[r[0]])  # in due order, as claimed
+        return [_record_from_row(r, PROCESSING) for r in full]
 
     def release(self, ids: Sequence[int]) -> None:
         """Give claimed records back untouched (shutdown, fatal flow error)."""
