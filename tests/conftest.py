@@ -14,26 +14,10 @@ TESTS = Path(__file__).parent
 if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))
 
-from hubtesting import HubEnv  # noqa: E402
+from hubtesting import HubEnv, pg_connect, reset_pg  # noqa: E402
 
 PG_URL = os.environ.get("HUB_TEST_PG_URL")  # e.g. postgresql://postgres@127.0.0.1:5432/test
 REQUIRE_PG = os.environ.get("HUB_TEST_REQUIRE_PG") == "1"
-
-
-def _pg_connect(url: str):
-    """An autocommit connection to the database ``url`` names."""
-    import psycopg2
-
-    p = urlparse(url)
-    conn = psycopg2.connect(
-        host=p.hostname,
-        port=p.port or 5432,
-        user=p.username,
-        password=p.password,
-        dbname=p.path.lstrip("/"),
-    )
-    conn.autocommit = True
-    return conn
 
 
 @pytest.fixture(scope="session")
@@ -45,7 +29,7 @@ def pg_database():
         pytest.skip("PostgreSQL tests need HUB_TEST_PG_URL (see README, Quick start)")
     name = f"hub_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     try:
-        admin = _pg_connect(PG_URL)
+        admin = pg_connect(PG_URL)
     except Exception as exc:
         if REQUIRE_PG:
             pytest.fail(f"PostgreSQL at {PG_URL} is required but unreachable: {exc}")
@@ -62,15 +46,6 @@ def pg_database():
     admin.close()
 
 
-def _reset_pg(url: str) -> None:
-    conn = _pg_connect(url)
-    with conn.cursor() as cur:
-        cur.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
-        for (t,) in cur.fetchall():
-            cur.execute(f'DROP TABLE IF EXISTS "{t}" CASCADE')
-    conn.close()
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store_url(request, tmp_path, monkeypatch):
     """A store URL, once per backend; also exported as HUB_STORE_URL for the CLI."""
@@ -78,7 +53,7 @@ def store_url(request, tmp_path, monkeypatch):
         url = f"sqlite:///{tmp_path / 'store' / 'hub.db'}"
     else:
         url = request.getfixturevalue("pg_database")
-        _reset_pg(url)
+        reset_pg(url)
     monkeypatch.setenv("HUB_STORE_URL", url)
     yield url
     from hub.store.models import database_proxy

@@ -8,8 +8,34 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlparse
 
 TESTS = Path(__file__).parent
+
+
+def pg_connect(url: str):
+    """An autocommit connection to the database ``url`` names."""
+    import psycopg2
+
+    p = urlparse(url)
+    conn = psycopg2.connect(
+        host=p.hostname,
+        port=p.port or 5432,
+        user=p.username,
+        password=p.password,
+        dbname=p.path.lstrip("/"),
+    )
+    conn.autocommit = True
+    return conn
+
+
+def reset_pg(url: str) -> None:
+    conn = pg_connect(url)
+    with conn.cursor() as cur:
+        cur.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        for (t,) in cur.fetchall():
+            cur.execute(f'DROP TABLE IF EXISTS "{t}" CASCADE')
+    conn.close()
 
 
 class HubEnv:

@@ -78,12 +78,12 @@ def test_claims_respect_per_id_order(store_url):
 
 def test_postgresql_connection_loss_is_survived(pg_database):
     """A restarted server closes the hub's connection; the next query reconnects."""
-    from conftest import _pg_connect, _reset_pg
+    from hubtesting import pg_connect, reset_pg
 
-    _reset_pg(pg_database)
+    reset_pg(pg_database)
     store = Store(pg_database)
     store.ingest("f", "s", "left", "Thing", ChangeBatch([Change("A", {"v": 1})], "1"))
-    admin = _pg_connect(pg_database)
+    admin = pg_connect(pg_database)
     name = pg_database.rsplit("/", 1)[1]
     with admin.cursor() as cur:
         cur.execute(
