@@ -47,9 +47,12 @@ class FileSource(Source):
         "path": Setting(str, required=True),
         "batch": Setting(int, default=100, minimum=1),
         "fail_after": Setting(int, default=0, help="raise after this many batches (crash test)"),
+        "explode": Setting(bool, default=False, help="fail at once, quoting the secret"),
     }
 
     def read(self, checkpoint):
+        if self.opts["explode"]:
+            raise RuntimeError(f"cannot reach the source with key {SETTINGS.get('api_key')}")
         start = int(checkpoint or 0)
         lines = Path(self.opts["path"]).read_text().splitlines()
         batch, n = [], 0

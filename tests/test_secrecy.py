@@ -92,3 +92,16 @@ def test_help_shows_no_secret(monkeypatch):
     walk(cli, [])
     assert len(texts) >= 14
     assert not any("not-a-real-key-but-secret-3381" in t for t in texts)
+
+
+def test_an_unexpected_error_is_reported_masked_without_a_traceback(hubenv):
+    secret = "leaky-Qw3-secret-5521"
+    hubenv.write_config(
+        plugin={"api_key": {"env": "HUBTEST_KEY"}},
+        flow={"source_options": {"explode": True}},
+    )
+    res = hubenv.run("sync", "things", HUBTEST_KEY=secret)
+    assert res.returncode == 1
+    assert "error: unexpected RuntimeError: cannot reach the source with key ***" in res.stderr
+    assert "Traceback" not in res.stderr
+    assert secret not in res.stdout + res.stderr

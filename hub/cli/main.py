@@ -76,6 +76,16 @@ class HubGroup(click.Group):
         except HubError as exc:
             click.echo(f"error: {redact_text(str(exc))}", err=True)
             ctx.exit(common.EXIT_FAILURE)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:  # never a raw traceback: it would bypass secret masking
+            log.debug("unexpected error", exc_info=True)
+            click.echo(
+                f"error: unexpected {type(exc).__name__}: {redact_text(str(exc))} "
+                "(--log-level DEBUG shows the traceback)",
+                err=True,
+            )
+            ctx.exit(common.EXIT_FAILURE)
         finally:
             state = ctx.find_object(State)
             if state:
