@@ -101,7 +101,7 @@ def hub_flow_stopped(flow: str, reason: str) -> None:
 
 @hookspec
 def hub_record_synced(record: Record, target_id: str | None, summary: dict[str, Any]) -> None:
-    """Broadcast: ``record`` was written (or found unchanged) and its result committed.
+    """Broadcast: ``record`` was written to its sink and the result committed.
 
     Called after the commit, from a worker thread; ``summary`` is already redacted. Keep it
     quick (queue slow work). Return nothing.
