@@ -14,7 +14,7 @@ from .components import Component, ComponentContext, IdentityMapping, Mapping, M
 from .config import PLUGIN_CORE_KEYS, FlowConfig, HubConfig, fail
 from .errors import ConfigError
 from .plugins import Components, PluginHost, PluginInfo, discover
-from .settings import Problem, is_secret_ref, validate
+from .settings import Problem, validate
 from .store import Store
 from .vault import Vault
 
@@ -64,12 +64,13 @@ class Hub:
             self._store.close()
 
     # -- secrets -------------------------------------------------------------------------------
-    def resolve_secret(self, ref: dict[str, str], key: str) -> str:
+    def resolve_secret(self, ref: dict[str, str]) -> str:
+        """The value a reference names, registered for masking; ConfigError says what is wrong."""
         kind, name = next(iter(ref.items()))
         if kind == "env":
             value = os.environ.get(name)
             if value is None:
-                raise ConfigError(f"{key}: environment variable {name} is not set")
+                raise ConfigError(f"environment variable {name} is not set")
         elif kind == "file":
             path = Path(os.path.expanduser(name))
             if not path.is_absolute():
@@ -77,14 +78,9 @@ class Hub:
             try:
                 value = path.read_text(encoding="utf-8").strip()
             except OSError as exc:
-                raise ConfigError(
-                    f"{key}: cannot read secret file {path}: {exc.strerror}"
-                ) from None
+                raise ConfigError(f"cannot read secret file {path}: {exc.strerror}") from None
         else:
-            try:
-                value = self.vault.get(name)
-            except ConfigError as exc:
-                raise ConfigError(f"{key}: {exc}") from None
+            value = self.vault.get(name)
         secrets.registry.add(value)
         return value
 
@@ -117,17 +113,11 @@ class Hub:
             problems += v.problems
             resolved = {}
             for key, value in v.values.items():
-                if (
-                    is_secret_ref(value)
-                    and schemas.get(name, {}).get(key)
-                    and schemas[name][key].secret
-                ):
+                if value is not None and schemas[name][key].secret:  # validated: a reference
                     try:
-                        value = self.resolve_secret(value, f"plugins.{name}.{key}")
+                        value = self.resolve_secret(value)
                     except ConfigError as exc:
-                        problems.append(
-                            Problem(f"plugins.{name}.{key}", str(exc).split(": ", 1)[-1])
-                        )
+                        problems.append(Problem(f"plugins.{name}.{key}", str(exc)))
                         continue
                 resolved[key] = value
             self.settings[name] = resolved

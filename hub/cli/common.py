@@ -49,14 +49,12 @@ class State:
         return self.config_path or default_config_path()
 
     def config(self, *, required: bool = False) -> config_mod.HubConfig:
-        if self._config is None:
+        if self._config is None or (required and not self._config.exists):
             self._config = config_mod.load(self.path, required=required)
             setup_logging(
                 self.log_level or self._config.hub.get("log_level") or "INFO",
                 self._config.hub.get("log_file"),
             )
-        elif required and not self._config.exists:
-            config_mod.load(self.path, required=True)
         return self._config
 
     def hub(self, *, required: bool = False) -> Hub:

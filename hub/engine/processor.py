@@ -10,11 +10,25 @@ from ..app import FlowParts
 from ..components import Record, SinkItem, WriteResult, content_hash
 from ..errors import FatalError, RecordError, RetriableError
 from ..plugins import PluginHost
-from ..secrets import redact, redact_text
+from ..secrets import redact_text
 from ..store import DONE, PARKED, PENDING, SKIPPED, Event, LinkWrite, Outcome, Store
+from ..store.store import LinkInfo
 from .backoff import retry_delay
 
 log = logging.getLogger(__name__)
+
+
+UNCHANGED = "unchanged since the last write"
+
+
+@dataclass
+class Prepared:
+    """A record matched and mapped: the sink item, the hash of its payload, and whether that
+    is what the hub last wrote (then the sink is not called)."""
+
+    item: SinkItem
+    digest: str
+    unchanged: bool
 
 
 @dataclass
@@ -90,9 +104,20 @@ class BatchProcessor:
             events=events,
         )
 
+    def prepare(self, record: Record, link: LinkInfo | None) -> Prepared:
+        """Run the matcher and the mapping; say whether the sink would be called at all.
+
+        Raises what the matcher or mapping raised. Used by ``process`` and by ``--dry-run``.
+        """
+        match = self.parts.matcher.match(record) if self.parts.matcher else {}
+        payload = self.parts.mapping.map(record, match)
+        digest = content_hash(payload)
+        unchanged = bool(link and link.last_hash == digest and record.op != "delete")
+        item = SinkItem(record, payload, link.target_id if link else None, match)
+        return Prepared(item, digest, unchanged)
+
     def process(self, records: list[Record]) -> BatchStats:
         """Process and commit ``records`` (distinct external ids). FatalError propagates."""
-        parts = self.parts
         links = self.store.links_for(self.cfg.name, [r.external_id for r in records])
         outcomes: list[Outcome] = []
         pending: list[tuple[SinkItem, str, list[Event]]] = []
@@ -100,34 +125,24 @@ class BatchProcessor:
             events: list[Event] = []
             t0 = time.perf_counter()
             try:
-                match = parts.matcher.match(r) if parts.matcher else {}
-                payload = parts.mapping.map(r, match)
+                prep = self.prepare(r, links.get(r.external_id))
             except Exception as exc:
                 outcomes.append(self._failure(r, exc, events, "match"))
                 continue
+            match = prep.item.match
             events.append(
                 Event(
                     "matched",
                     (time.perf_counter() - t0) * 1000,
-                    {"match": redact(match)} if match else None,
+                    {"match": match} if match else None,
                 )
             )
-            digest = content_hash(payload)
-            link = links.get(r.external_id)
-            if link and link.last_hash == digest and r.op != "delete":
-                events.append(
-                    Event(
-                        "skipped",
-                        summary={
-                            "reason": "unchanged since the last write",
-                            "target_id": link.target_id,
-                        },
-                    )
-                )
+            if prep.unchanged:
+                summary = {"reason": UNCHANGED, "target_id": prep.item.target_id}
+                events.append(Event("skipped", summary=summary))
                 outcomes.append(Outcome(r, SKIPPED, r.attempts + 1, events=events))
                 continue
-            item = SinkItem(r, payload, link.target_id if link else None, match)
-            pending.append((item, digest, events))
+            pending.append((prep.item, prep.digest, events))
         if pending:
             outcomes += self._write(pending)
         self.store.commit_outcomes(outcomes)
@@ -173,8 +188,8 @@ class BatchProcessor:
             o.record.status, o.record.attempts = o.status, o.attempts  # as committed
             if o.status == DONE:
                 stats.written += 1
-                summary = redact(o.events[-1].summary or {})
-                self.host.record_synced(o.record, o.link.target_id if o.link else None, summary)
+                target_id = o.link.target_id if o.link else None
+                self.host.record_synced(o.record, target_id, o.events[-1].summary or {})
             elif o.status == SKIPPED:
                 stats.skipped += 1
             elif o.status == PARKED:
