@@ -19,10 +19,13 @@ MAX_CURSORS = 100  # the oldest query cursors are forgotten first
 
 
 def transaction(request: web.Request) -> Transaction:
-    session = request["session"]
-    client = call_client(request, session["client_id"])
-    origin = f"com/salesforce/api/rest/{request['version']};client={client}"
-    return Transaction(request.app[ORG_KEY], session["user_id"], origin)
+    """A transaction for this request; ``changeOrigin`` names the client only when the request
+    sent ``Sforce-Call-Options: client=<id>`` (a real org never falls back to the app id)."""
+    client = call_client(request)
+    origin = f"com/salesforce/api/rest/{request['version']}"
+    if client:
+        origin += f";client={client}"
+    return Transaction(request.app[ORG_KEY], request["session"]["user_id"], origin)
 
 
 def _record_url(request: web.Request, obj: str, rid: str) -> str:

@@ -74,7 +74,7 @@ def _load_records(org: OrgState, records: dict, publish: bool) -> dict:
     users = [u for u in org.store.live("User") if u.get("IsActive")]
     app = org.sessions.apps.get("demo-client-id")
     user_id = app["user_id"] if app and app.get("user_id") else users[0]["Id"]
-    txn = Transaction(org, user_id, "com/salesforce/api/rest/63.0;client=seed")
+    txn = Transaction(org, user_id, "com/salesforce/api/rest/63.0")
     refs: dict[str, str] = {}
     counts: dict[str, int] = {}
     try:
