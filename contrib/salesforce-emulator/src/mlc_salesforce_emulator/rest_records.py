@@ -16,6 +16,7 @@ from .rest_describe import require_object
 
 CURSORS_KEY = web.AppKey("cursors", OrderedDict)
 MAX_CURSORS = 100  # the oldest query cursors are forgotten first
+UPSERT_BODY_SINCE = 46.0  # an upsert that updates answers 200 with a body (204 before)
 
 
 def transaction(request: web.Request) -> Transaction:
@@ -130,10 +131,10 @@ async def upsert_record(request: web.Request) -> web.Response:
     txn = transaction(request)
     rid, created = txn.upsert(odef.name, field, request.match_info["value"], body, http=True)
     txn.commit()
-    if created:
-        return web.json_response({"id": rid, "success": True, "errors": [], "created": True},
-                                 status=201)
-    return web.Response(status=204)
+    if not created and float(request["version"]) < UPSERT_BODY_SINCE:
+        return web.Response(status=204)
+    return web.json_response({"id": rid, "success": True, "errors": [], "created": created},
+                             status=201 if created else 200)
 
 
 # replication: getUpdated / getDeleted ---------------------------------------------------------
