@@ -1,6 +1,7 @@
 """Pub/Sub API over gRPC/TLS: topics, schemas, auth, Change Data Capture, replay, flow control."""
 
 import json
+import re
 
 import grpc
 import pytest
@@ -66,6 +67,8 @@ def test_bad_credentials_are_unauthenticated(pubsub, org, bad):
                              metadata=tuple(meta.items()), timeout=10)
     assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
     assert trailer(err.value) == AUTH_ERROR
+    rpc_id = trailer(err.value, "rpc-id")
+    assert rpc_id and err.value.details().endswith(f" rpcId: {rpc_id}")
 
 
 def test_change_events_for_rest_writes(pubsub, org, uniq):
@@ -224,6 +227,7 @@ def test_bad_replay_ids(pubsub, org):
         assert err.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert trailer(err) == ("sfdc.platform.eventbus.grpc.subscription.fetch.replayid."
                                 "validation.failed")
+        assert re.search(r"\. rpcId: [0-9a-f-]{36}$", err.details()), err.details()
         sub.close()
 
 
