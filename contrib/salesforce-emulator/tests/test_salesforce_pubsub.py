@@ -102,13 +102,14 @@ def test_change_events_for_rest_writes(pubsub, org, uniq):
             pubsub.pb.SchemaRequest(schema_id=events[1].event.schema_id),
             metadata=pubsub.metadata).schema_json)
         changed = changed_field_names(schema, hu["changedFields"])
-        assert changed == {"Phone", "AccountNumber", "BillingAddress", "LastModifiedDate"}
+        assert changed == {"Phone", "AccountNumber", "BillingAddress.Street", "LastModifiedDate"}
         assert changed_field_names(schema, hu["nulledFields"]) == {"AccountNumber"}
         pos = [f["name"] for f in schema["fields"]].index("BillingAddress")
-        assert f"{pos}-0x1" in hu["changedFields"]  # Street is the first sub-field
+        assert f"{pos}-0x01" in hu["changedFields"]  # Street is the first sub-field
         assert update["Phone"] == "2" and update["Name"] is None and update["AccountNumber"] is None
-        assert update["BillingAddress"] == {"Street": "1 Main St", "City": None, "State": None,
-                                            "PostalCode": None, "Country": None}
+        assert update["BillingAddress"] == {
+            "Street": "1 Main St", "City": None, "State": None, "PostalCode": None,
+            "Country": None, "Latitude": None, "Longitude": None, "GeocodeAccuracy": None}
         assert delete["ChangeEventHeader"]["changeType"] == "DELETE" and delete["Name"] is None
         assert events[0].replay_id < events[1].replay_id < events[2].replay_id
         mixed = all_changes.events(3)

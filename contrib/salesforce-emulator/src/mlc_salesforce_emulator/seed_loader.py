@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from .dml import DmlError, Transaction
+from .dml import Change, DmlError, Transaction
 
 if TYPE_CHECKING:
     from .org_state import OrgState
@@ -59,9 +59,8 @@ def _load(org: OrgState, doc: dict) -> dict:
         org.add_custom_fields(org.object_def(obj).name, specs)
     for name, specs in (doc.get("platform_events") or {}).items():
         org.cdc.add_platform_event(name, specs)
-    for user in doc.get("users") or []:
-        uid = org.ensure_user(user["username"], user.get("name"))
-        org.store.get("User", uid)["IsActive"] = bool(user.get("active", True))
+    if doc.get("users"):
+        _load_users(org, doc["users"])
     for app in doc.get("connected_apps") or []:
         org.sessions.register_app(app["client_id"], app["client_secret"], app.get("run_as"))
     records = doc.get("records") or {}
@@ -70,11 +69,34 @@ def _load(org: OrgState, doc: dict) -> dict:
     return counts
 
 
-def _load_records(org: OrgState, records: dict, publish: bool) -> dict:
+def _load_users(org: OrgState, users: list[dict]) -> None:
+    """Create or change users; with CDC on User, each publishes a change event."""
+    txn = Transaction(org, _seed_user(org), "")
+    for user in users:
+        known = {u["Id"] for u in org.store.live("User")}
+        uid = org.ensure_user(user["username"], user.get("name"))
+        old = dict(org.store.get("User", uid))
+        rec = dict(old, IsActive=bool(user.get("active", True)))
+        if uid not in known:
+            txn.changes.append(Change("CREATE", "User", uid, rec,
+                                      changed=[k for k, v in rec.items() if v is not None]))
+        elif rec != old:
+            now = org.clock.now_ms()
+            rec.update(LastModifiedDate=now, SystemModstamp=now, LastModifiedById=txn.user_id)
+            changed = [k for k in rec if rec[k] != old.get(k) and k != "SystemModstamp"]
+            txn.changes.append(Change("UPDATE", "User", uid, rec, changed=changed))
+        org.store.put("User", rec, uid)
+    txn.commit()
+
+
+def _seed_user(org: OrgState) -> str:
     users = [u for u in org.store.live("User") if u.get("IsActive")]
     app = org.sessions.apps.get("demo-client-id")
-    user_id = app["user_id"] if app and app.get("user_id") else users[0]["Id"]
-    txn = Transaction(org, user_id, "com/salesforce/api/rest/63.0")
+    return app["user_id"] if app and app.get("user_id") else users[0]["Id"]
+
+
+def _load_records(org: OrgState, records: dict, publish: bool) -> dict:
+    txn = Transaction(org, _seed_user(org), "com/salesforce/api/rest/63.0")
     refs: dict[str, str] = {}
     counts: dict[str, int] = {}
     try:
