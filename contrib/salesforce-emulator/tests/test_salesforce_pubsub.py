@@ -6,7 +6,7 @@ import re
 import grpc
 import pytest
 
-from sfemu_helpers import ca_session
+from sfemu_helpers import ca_session, standard_price
 from sfemu_pubsub_client import PubSubClient, changed_field_names, trailer
 
 ACCOUNT_TOPIC = "/data/AccountChangeEvent"
@@ -141,11 +141,12 @@ def test_line_item_change_shows_as_opportunity_update(pubsub, org, uniq):
     opp = rest("POST", "sobjects/Opportunity", json={
         "Name": uniq, "StageName": "Prospecting", "CloseDate": "2026-01-01"}).json()["id"]
     prod = rest("POST", "sobjects/Product2", json={"Name": uniq}).json()["id"]
+    entry = standard_price(rest, prod, 21)
     sub = pubsub.subscribe("/data/OpportunityChangeEvent")
     try:
         sub.next_response()
         rest("POST", "sobjects/OpportunityLineItem", json={
-            "OpportunityId": opp, "Product2Id": prod, "Quantity": 2, "UnitPrice": 21})
+            "OpportunityId": opp, "PricebookEntryId": entry, "Quantity": 2, "UnitPrice": 21})
         event = pubsub.decode(sub.events(1)[0])
         assert event["ChangeEventHeader"]["changeType"] == "UPDATE"
         assert event["ChangeEventHeader"]["recordIds"] == [opp] and event["Amount"] == 42.0

@@ -3,6 +3,8 @@
 import re
 from datetime import UTC, datetime
 
+from sfemu_helpers import standard_price
+
 ID18 = re.compile(r"^[a-zA-Z0-9]{18}$")
 
 
@@ -138,8 +140,10 @@ def test_derived_fields(org, api, uniq):
     rec = api("GET", f"sobjects/Opportunity/{opp.json()['id']}").json()
     assert rec["IsWon"] is True and rec["IsClosed"] is True and rec["CloseDate"] == "2026-03-01"
     prod = api("POST", "sobjects/Product2", json={"Name": "P", "ProductCode": uniq}).json()["id"]
+    entry = standard_price(api, prod, 3)
     line = api("POST", "sobjects/OpportunityLineItem", json={
-        "OpportunityId": opp.json()["id"], "Product2Id": prod, "Quantity": 3, "UnitPrice": 2.5,
+        "OpportunityId": opp.json()["id"], "PricebookEntryId": entry, "Quantity": 3,
+        "UnitPrice": 2.5,
         "Discount": 10})
     assert line.status_code == 201, line.text
     assert line.json()["id"].startswith("00k")

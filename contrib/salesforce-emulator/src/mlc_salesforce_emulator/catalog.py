@@ -201,6 +201,7 @@ def _standard_objects(profile: OrgProfile) -> list[ObjectDef]:
             _ref("PricebookEntryId", "PricebookEntry", "PricebookEntry", updateable=False),
             _f("Name", "string", 376, **ro), _f("ProductCode", "string", 255, **ro),
             _f("Quantity", "double", required=True), _f("UnitPrice", "currency"),
+            _f("ListPrice", "currency", **ro),
             _f("TotalPrice", "currency"), _f("Discount", "percent"), _f("ServiceDate", "date"),
             _f("Description", "string", 255),
         ]),

@@ -8,6 +8,7 @@ import os
 import secrets
 from pathlib import Path
 
+from . import pricebook_rules
 from .api_usage import ApiUsage
 from .catalog import ObjectDef, build_catalog
 from .change_events import ChangeEventPublisher
@@ -102,8 +103,12 @@ class OrgState:
             self.store.put("Pricebook2", rec, rid)
 
     # derived fields ------------------------------------------------------------
-    def derive_fields(self, odef: ObjectDef, rec: dict, creating: bool, txn) -> None:
+    def derive_fields(self, odef: ObjectDef, rec: dict, creating: bool, txn,
+                      given: dict | None = None, old: dict | None = None) -> None:
+        """Fields the org maintains, and the rules that span records; ``given`` holds the
+        values the request wrote, ``old`` the record before an update."""
         name = odef.name
+        given = given if given is not None else {}
         if creating and "OwnerId" in odef.fields and not rec.get("OwnerId"):
             rec["OwnerId"] = txn.user_id
         if "CurrencyIsoCode" in odef.fields and not rec.get("CurrencyIsoCode"):
@@ -114,6 +119,7 @@ class OrgState:
             stage = rec.get("StageName") or ""
             rec["IsClosed"] = stage.startswith("Closed")
             rec["IsWon"] = stage == "Closed Won"
+            pricebook_rules.derive_opportunity(self, rec, given, old)
         elif name == "Order" and creating:
             rec["OrderNumber"] = f"{self.store.next_number('OrderNumber') + 99:08d}"
             rec["TotalAmount"] = rec.get("TotalAmount") or 0.0
@@ -123,22 +129,9 @@ class OrgState:
             product = self.store.get("Product2", rec.get("Product2Id") or "") or {}
             rec["Name"] = product.get("Name")
             rec["ProductCode"] = product.get("ProductCode")
+            pricebook_rules.check_pricebook_entry(self, rec, creating)
         elif name == "OpportunityLineItem":
-            self._derive_line_item(rec)
-
-    def _derive_line_item(self, rec: dict) -> None:
-        entry = self.store.get("PricebookEntry", rec.get("PricebookEntryId") or "")
-        if entry:
-            rec["Product2Id"] = rec.get("Product2Id") or entry.get("Product2Id")
-            if rec.get("UnitPrice") is None:
-                rec["UnitPrice"] = entry.get("UnitPrice")
-        product = self.store.get("Product2", rec.get("Product2Id") or "") or {}
-        rec["ProductCode"] = product.get("ProductCode")
-        opp = self.store.get("Opportunity", rec.get("OpportunityId") or "") or {}
-        rec["Name"] = f"{opp.get('Name', '')} {product.get('Name', '')}".strip()
-        qty, price = rec.get("Quantity"), rec.get("UnitPrice")
-        if qty is not None and price is not None:
-            rec["TotalPrice"] = round(qty * price * (1 - (rec.get("Discount") or 0) / 100), 2)
+            pricebook_rules.derive_line_item(self, rec, given, creating)
 
     # events ------------------------------------------------------------------------
     def publish_changes(self, txn) -> None:

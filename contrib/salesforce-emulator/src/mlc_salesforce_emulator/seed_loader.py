@@ -1,7 +1,8 @@
 """Loading a seed document (profile, custom fields, users, apps, records) into an org.
 
 Records may carry a ``"ref"`` name; a string value ``"@name"`` elsewhere in the seed is replaced
-by that record's id, so seeds need no hard-coded ids.
+by that record's id, so seeds need no hard-coded ids. ``"@standard_pricebook"`` is the org's
+standard price book.
 """
 
 from __future__ import annotations
@@ -10,11 +11,13 @@ import logging
 from typing import TYPE_CHECKING
 
 from .dml import Change, DmlError, Transaction
+from .pricebook_rules import standard_pricebook_id
 
 if TYPE_CHECKING:
     from .org_state import OrgState
 
 log = logging.getLogger(__name__)
+STANDARD_PRICEBOOK_REF = "standard_pricebook"  # "@standard_pricebook": the org's standard book
 SEED_KEYS = {"profile", "custom_fields", "platform_events", "users", "connected_apps",
              "records", "publish_events"}
 
@@ -98,6 +101,9 @@ def _seed_user(org: OrgState) -> str:
 def _load_records(org: OrgState, records: dict, publish: bool) -> dict:
     txn = Transaction(org, _seed_user(org), "com/salesforce/api/rest/63.0")
     refs: dict[str, str] = {}
+    standard = standard_pricebook_id(org)
+    if standard:
+        refs[STANDARD_PRICEBOOK_REF] = standard
     counts: dict[str, int] = {}
     try:
         for obj, rows in records.items():
