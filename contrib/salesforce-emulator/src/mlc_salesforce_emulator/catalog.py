@@ -146,8 +146,12 @@ def _system_fields() -> list[FieldDef]:
     ]
 
 
+# StageName's values are the org's active OpportunityStage records (set after the catalog is
+# built); this is only the starting point
 STAGES = ("Prospecting", "Qualification", "Needs Analysis", "Proposal/Price Quote",
           "Negotiation/Review", "Closed Won", "Closed Lost")
+FORECAST_CATEGORY_NAMES = ("Omitted", "Pipeline", "Best Case", "Commit", "Closed")
+READ_ONLY_OBJECTS = {"User", "OpportunityStage"}
 CURRENCY_OBJECTS = {"Account", "Opportunity", "OpportunityLineItem", "Product2", "PricebookEntry",
                     "Order", "Invoice", "Contact"}
 
@@ -175,9 +179,20 @@ def _standard_objects(profile: OrgProfile) -> list[ObjectDef]:
             _f("Name", "string", 120, required=True), _ref("AccountId", "Account", "Account"),
             _f("StageName", "picklist", required=True, picklist=STAGES),
             _f("CloseDate", "date", required=True), _f("Amount", "currency"),
-            _f("Probability", "percent"), _f("IsWon", "boolean", **ro),
+            _f("Probability", "percent"),
+            _f("ForecastCategoryName", "picklist", 40, picklist=FORECAST_CATEGORY_NAMES),
+            _f("IsWon", "boolean", **ro),
             _f("IsClosed", "boolean", **ro), _ref("Pricebook2Id", "Pricebook2", "Pricebook2"),
             _f("Type", "picklist"), _f("Description", "textarea", 32000), owner,
+        ]),
+        ("OpportunityStage", "01J", [
+            _f("MasterLabel", "string", 255, **ro), _f("ApiName", "string", 255, **ro),
+            _f("IsActive", "boolean", **ro), _f("SortOrder", "int", **ro),
+            _f("IsClosed", "boolean", **ro), _f("IsWon", "boolean", **ro),
+            _f("ForecastCategory", "picklist", 40, **ro,
+               picklist=("Omitted", "Pipeline", "BestCase", "Forecast", "Closed")),
+            _f("ForecastCategoryName", "picklist", 40, **ro, picklist=FORECAST_CATEGORY_NAMES),
+            _f("DefaultProbability", "percent", **ro), _f("Description", "string", 255, **ro),
         ]),
         ("Product2", "01t", [
             _f("Name", "string", 255, required=True), _f("ProductCode", "string", 255),
@@ -227,7 +242,7 @@ def _standard_objects(profile: OrgProfile) -> list[ObjectDef]:
         ]))
     objects = []
     for name, prefix, fields in specs:
-        obj = ObjectDef(name, prefix, name, createable=name != "User")
+        obj = ObjectDef(name, prefix, name, createable=name not in READ_ONLY_OBJECTS)
         for f in [*_system_fields(), *fields]:
             obj.fields[f.name] = f
         if profile.multi_currency and name in CURRENCY_OBJECTS:

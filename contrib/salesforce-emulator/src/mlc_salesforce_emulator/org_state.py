@@ -8,7 +8,7 @@ import os
 import secrets
 from pathlib import Path
 
-from . import pricebook_rules
+from . import opportunity_stages, pricebook_rules
 from .api_usage import ApiUsage
 from .catalog import ObjectDef, build_catalog
 from .change_events import ChangeEventPublisher
@@ -48,6 +48,7 @@ class OrgState:
         self.catalog = build_catalog(self.profile, self.custom_fields)
         self._lower = {k.lower(): v for k, v in self.catalog.items()}
         self.store.rebuild_indexes(self.catalog)
+        opportunity_stages.refresh_stage_picklist(self)
         self.cdc.refresh_schemas()
 
     def object_def(self, name: str) -> ObjectDef | None:
@@ -91,10 +92,11 @@ class OrgState:
         """Give a fresh org its integration user and demo connected app."""
         self.ensure_user(DEFAULT_USER, "Integration User")
         self.sessions.register_app(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_USER)
+        uid = self.sessions.apps[DEFAULT_CLIENT_ID]["user_id"]
+        opportunity_stages.ensure_standard_stages(self, uid)
         if not any(self.store.live("Pricebook2")):
             now = self.clock.now_ms()
             rid = self.store.next_id("01s")
-            uid = self.sessions.apps[DEFAULT_CLIENT_ID]["user_id"]
             rec = {f: None for f in self.catalog["Pricebook2"].fields}
             rec.update(Id=rid, Name="Standard Price Book", IsActive=True, IsStandard=True,
                        IsDeleted=False, CreatedDate=now, CreatedById=uid,
@@ -116,9 +118,7 @@ class OrgState:
         if name == "Contact":
             rec["Name"] = " ".join(p for p in (rec.get("FirstName"), rec.get("LastName")) if p)
         elif name == "Opportunity":
-            stage = rec.get("StageName") or ""
-            rec["IsClosed"] = stage.startswith("Closed")
-            rec["IsWon"] = stage == "Closed Won"
+            opportunity_stages.derive_opportunity_stage(self, rec, given, old)
             pricebook_rules.derive_opportunity(self, rec, given, old)
         elif name == "Order" and creating:
             rec["OrderNumber"] = f"{self.store.next_number('OrderNumber') + 99:08d}"
@@ -176,6 +176,9 @@ class OrgState:
         if path.exists():
             with open(path, encoding="utf-8") as fh:
                 org = cls.from_dict(json.load(fh))
+            users = [u["Id"] for u in org.store.live("User")]
+            if users:  # state saved before stages were records
+                opportunity_stages.ensure_standard_stages(org, users[0])
             log.info("state loaded from %s", path)
             return org, True
         org = cls(profile)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from . import opportunity_stages
 from .dml import Change, DmlError, Transaction
 from .pricebook_rules import standard_pricebook_id
 
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 STANDARD_PRICEBOOK_REF = "standard_pricebook"  # "@standard_pricebook": the org's standard book
 SEED_KEYS = {"profile", "custom_fields", "platform_events", "users", "connected_apps",
-             "records", "publish_events"}
+             "opportunity_stages", "records", "publish_events"}
 
 
 class SeedError(ValueError):
@@ -62,6 +63,8 @@ def _load(org: OrgState, doc: dict) -> dict:
         org.add_custom_fields(org.object_def(obj).name, specs)
     for name, specs in (doc.get("platform_events") or {}).items():
         org.cdc.add_platform_event(name, specs)
+    for spec in doc.get("opportunity_stages") or []:
+        opportunity_stages.put_stage(org, spec, _seed_user(org))
     if doc.get("users"):
         _load_users(org, doc["users"])
     for app in doc.get("connected_apps") or []:
