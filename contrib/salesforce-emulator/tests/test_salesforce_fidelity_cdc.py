@@ -138,3 +138,38 @@ def test_contact_name_is_compound_and_user_publishes_change_events(
         contacts.close()
         users.close()
         client.close()
+
+
+def test_deleting_an_account_cascades_with_delete_events(stubs, salesforce_emulator_factory):
+    emu = salesforce_emulator_factory("--cdc-objects", "Account,Contact,Opportunity")
+    client = PubSubClient(*stubs, emu)
+    everything = client.subscribe("/data/ChangeEvents", "LATEST")
+    try:
+        everything.next_response()
+        rest = _rest(emu, client.token)
+        acc = rest("POST", "sobjects/Account", json={"Name": "Gone"}).json()["id"]
+        other = rest("POST", "sobjects/Account", json={"Name": "Stays"}).json()["id"]
+        con = rest("POST", "sobjects/Contact", json={"LastName": "C", "AccountId": acc}).json()
+        opp = rest("POST", "sobjects/Opportunity", json={
+            "Name": "O", "AccountId": acc, "StageName": "Prospecting",
+            "CloseDate": "2026-01-01"}).json()
+        kept = rest("POST", "sobjects/Opportunity", json={
+            "Name": "K", "AccountId": other, "StageName": "Prospecting",
+            "CloseDate": "2026-01-01"}).json()
+        everything.events(5)
+        assert rest("DELETE", f"sobjects/Account/{acc}").status_code == 204
+        headers = [client.decode(e)["ChangeEventHeader"] for e in everything.events(3)]
+        assert [(h["entityName"], h["changeType"], h["recordIds"]) for h in headers] == [
+            ("Account", "DELETE", [acc]), ("Opportunity", "DELETE", [opp["id"]]),
+            ("Contact", "DELETE", [con["id"]])]
+        assert len({h["transactionKey"] for h in headers}) == 1
+        assert rest("GET", f"sobjects/Opportunity/{opp['id']}").status_code == 404
+        assert rest("GET", f"sobjects/Contact/{con['id']}").status_code == 404
+        assert rest("GET", f"sobjects/Opportunity/{kept['id']}").status_code == 200
+        describe = rest("GET", "sobjects/Account/describe").json()
+        cascade = {r["relationshipName"]: r["cascadeDelete"]
+                   for r in describe["childRelationships"]}
+        assert cascade["Opportunities"] is True and cascade["Contacts"] is True
+    finally:
+        everything.close()
+        client.close()

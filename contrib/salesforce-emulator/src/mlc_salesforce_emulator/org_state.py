@@ -25,7 +25,12 @@ log = logging.getLogger(__name__)
 DEFAULT_USER = "integration@demo.example"
 DEFAULT_CLIENT_ID = "demo-client-id"
 DEFAULT_CLIENT_SECRET = "demo-client-secret"
-CASCADES = {"Opportunity": [("OpportunityLineItem", "OpportunityId")]}
+# master-detail style deletes: deleting the parent deletes these children (and publishes their
+# DELETE change events in the same transaction)
+CASCADES = {
+    "Account": [("Opportunity", "AccountId"), ("Contact", "AccountId")],
+    "Opportunity": [("OpportunityLineItem", "OpportunityId")],
+}
 
 
 class OrgState:
