@@ -44,6 +44,8 @@ def run_query(org: OrgState, text: str, include_deleted: bool, version: str,
     returns its ``nextRecordsUrl``; without it, child results are never paged."""
     try:
         return _run_query(org, text, include_deleted, version, open_cursor)
+    except SoqlError as exc:
+        raise exc.located(text) from None
     except RecursionError:
         raise SoqlError("MALFORMED_QUERY", "\nthe query is too deeply nested") from None
 
