@@ -16,7 +16,8 @@ from urllib.parse import unquote
 from . import query
 from .errors import ServiceLayerError, bad_request, invalid_session, not_found
 from .metadata import metadata_xml
-from .schema import ENTITY_SETS, EntitySet
+from .schema import ENTITY_SETS, USER_FIELDS_MD, EntitySet
+from .user_fields import check_key_parts, unsupported
 from .values import render
 
 if TYPE_CHECKING:
@@ -67,6 +68,9 @@ def error_response(exc: ServiceLayerError) -> SLResponse:
 
 def parse_key(es: EntitySet, text: str) -> object:
     text = text.strip()
+    if es.key_parts:  # TableName='OCRD',FieldID=0
+        parts = dict(p.partition("=")[::2] for p in text.split(","))
+        return check_key_parts(es, {k.strip(): v.strip() for k, v in parts.items()})
     if "=" in text and not text.startswith("'"):
         name, _, text = text.partition("=")
         if name.strip() != es.key:
@@ -82,6 +86,9 @@ def parse_key(es: EntitySet, text: str) -> object:
 
 
 def key_literal(es: EntitySet, key: object) -> str:
+    if es.key_parts:
+        table, field_id = str(key).split(",")
+        return f"TableName='{table}',FieldID={int(field_id)}"
     if es.key_kind == "int":
         return str(key)
     return "'" + str(key).replace("'", "''") + "'"
@@ -117,7 +124,8 @@ class ServiceLayer:
         if path == "":
             return self._service_document(req)
         if path == "$metadata":
-            return SLResponse(200, metadata_xml().encode(), [("Content-Type", "application/xml")])
+            xml = metadata_xml(tuple(self.emu.user_fields.entity_sets().values()))
+            return SLResponse(200, xml.encode(), [("Content-Type", "application/xml")])
         if path == "$batch" and not req.in_batch:
             from .batch import run_batch
 
@@ -127,7 +135,7 @@ class ServiceLayer:
         m = PATH_RE.match(path)
         if not m or m.group("set") not in ENTITY_SETS:
             raise ServiceLayerError(404, "-1000", f"Resource not found for the segment '{path}'")
-        es = ENTITY_SETS[m.group("set")]
+        es = self.emu.user_fields.entity_set(m.group("set"))
         if es.name == "EventSubscriptions":
             self.emu.webhooks.require_enabled()
         key_text, rest = m.group("key"), m.group("rest")
@@ -192,7 +200,10 @@ class ServiceLayer:
             body = decode_json(req.body)
             if es.name == "EventSubscriptions":
                 await self.emu.webhooks.handshake_if_asked(body)
-            record = self.emu.writer.create(es, body)
+            if es is USER_FIELDS_MD:  # effective after a restart, as on a real server
+                record = self.emu.user_fields.declare(body, pending=True)
+            else:
+                record = self.emu.writer.create(es, body)
             location = f"{req.base_url}{es.name}({key_literal(es, record[es.key])})"
             prefer = req.headers.get("Prefer", "")
             for choice in ("return-no-content", "return=minimal"):
@@ -264,6 +275,8 @@ class ServiceLayer:
             text = '{"@odata.context":' + ctx + "," + self._fragment(es, record)[1:]
             return SLResponse(200, text.encode("utf-8", "replace"),
                               [("Content-Type", JSON), *headers])
+        if es is USER_FIELDS_MD and req.method != "GET":
+            raise unsupported(req.method)
         if req.method in ("PATCH", "PUT", "MERGE"):
             body = decode_json(req.body)
             replace_lines = req.headers.get("B1S-ReplaceCollectionsOnPatch", "").lower() == "true"
