@@ -228,7 +228,7 @@ class ServiceLayer:
         if opts.count:
             head["@odata.count"] = len(keys)
         if opts.select:
-            rows = ",".join(_dumps({"@odata.etag": store.etag(table[k]),
+            rows = ",".join(_dumps({"@odata.etag": store.partial_etag(table[k], opts.select),
                                     **render(es, table[k], opts.select)}) for k in selected)
         else:
             rows = ",".join(self._fragment(es, table[k]) for k in selected)
@@ -254,9 +254,10 @@ class ServiceLayer:
     # single entities ---------------------------------------------------------
     def _entity_payload(self, es: EntitySet, record: dict, req: SLRequest,
                         select: list[str] | None = None) -> dict:
+        store = self.emu.store
         return {
             "@odata.context": f"{req.base_url}$metadata#{es.name}/$entity",
-            "@odata.etag": self.emu.store.etag(record),
+            "@odata.etag": store.partial_etag(record, select) if select else store.etag(record),
             **render(es, record, select),
         }
 
@@ -267,10 +268,9 @@ class ServiceLayer:
             if record is None:
                 raise not_found()
             opts = query.parse_options(es, [(k, v) for k, v in req.params if k == "$select"])
+            if opts.select:  # no ETag header, and the body's etag is not one for If-Match
+                return json_response(200, self._entity_payload(es, record, req, opts.select))
             headers = [("ETag", store.etag(record))]
-            if opts.select:
-                return json_response(200, self._entity_payload(es, record, req, opts.select),
-                                     headers)
             ctx = _dumps(f"{req.base_url}$metadata#{es.name}/$entity")
             text = '{"@odata.context":' + ctx + "," + self._fragment(es, record)[1:]
             return SLResponse(200, text.encode("utf-8", "replace"),
@@ -280,9 +280,9 @@ class ServiceLayer:
         if req.method in ("PATCH", "PUT", "MERGE"):
             body = decode_json(req.body)
             replace_lines = req.headers.get("B1S-ReplaceCollectionsOnPatch", "").lower() == "true"
-            record = writer.update(es, key, body, req.headers.get("If-Match"),
-                                   replace=req.method == "PUT", replace_lines=replace_lines)
-            return SLResponse(204, b"", [("ETag", store.etag(record))])
+            writer.update(es, key, body, req.headers.get("If-Match"),
+                          replace=req.method == "PUT", replace_lines=replace_lines)
+            return SLResponse(204)  # no ETag header, as recorded
         if req.method == "DELETE":
             writer.delete(es, key)
             return SLResponse(204)
