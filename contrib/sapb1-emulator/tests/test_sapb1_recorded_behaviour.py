@@ -46,3 +46,33 @@ def test_patch_answers_204_without_etag(sl):
     code, _ = _partner(sl)
     r = sl.patch(f"BusinessPartners('{code}')", json={"Phone1": "2"})
     assert r.status_code == 204 and "ETag" not in r.headers and r.content == b""
+
+
+def _tagged_partners(sl, n):
+    tag = unique("P")
+    for i in range(n):
+        r = sl.post("BusinessPartners", json={"CardCode": f"{tag}{i:02d}", "CardName": tag})
+        assert r.status_code == 201, r.text
+    return {"$filter": f"CardName eq '{tag}'"}
+
+
+def test_an_exactly_full_last_page_links_to_an_empty_page(sl):
+    params = _tagged_partners(sl, 4)
+    prefer = {"Prefer": "odata.maxpagesize=2"}
+    first = sl.get("BusinessPartners", params=params, headers=prefer).json()
+    second = sl.get(first["@odata.nextLink"], headers=prefer).json()
+    assert len(second["value"]) == 2 and "$skip=4" in second["@odata.nextLink"]
+    third = sl.get(second["@odata.nextLink"], headers=prefer).json()
+    assert third["value"] == [] and "@odata.nextLink" not in third
+    # a $top that fits in one page has no next link, even when the page is full
+    r = sl.get("BusinessPartners", params=params | {"$top": "2"}, headers=prefer).json()
+    assert len(r["value"]) == 2 and "@odata.nextLink" not in r
+
+
+def test_maxpagesize_zero_turns_paging_off(sl):
+    params = _tagged_partners(sl, 23)
+    r = sl.get("BusinessPartners", params=params, headers={"Prefer": "odata.maxpagesize=0"})
+    assert r.status_code == 200
+    assert len(r.json()["value"]) == 23 and "@odata.nextLink" not in r.json()
+    default = sl.get("BusinessPartners", params=params).json()  # the server's 20
+    assert len(default["value"]) == 20 and "@odata.nextLink" in default
