@@ -100,8 +100,7 @@ class EntityWriter:
         if if_match and if_match.strip() != "*" and if_match.strip() != self.store.etag(current):
             raise stale_etag()
         data = coerce_fields(es.by_name, body, es.type_name)
-        if es.key in data and data[es.key] != key:
-            raise bad_request(f"Property '{es.key}' of '{es.type_name}' cannot be changed")
+        data.pop(es.key, None)  # the key is read-only here: ignored silently, as recorded
         with self.store.transaction():
             if replace:
                 record = defaults(es) | {

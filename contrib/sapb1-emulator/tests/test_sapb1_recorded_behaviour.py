@@ -76,3 +76,25 @@ def test_maxpagesize_zero_turns_paging_off(sl):
     assert len(r.json()["value"]) == 23 and "@odata.nextLink" not in r.json()
     default = sl.get("BusinessPartners", params=params).json()  # the server's 20
     assert len(default["value"]) == 20 and "@odata.nextLink" in default
+
+
+def test_read_only_fields_in_a_patch_are_ignored(sl, customer):
+    code, items = customer
+    before = sl.get(f"BusinessPartners('{code}')").json()
+    r = sl.patch(f"BusinessPartners('{code}')", json={
+        "CardCode": "SOMETHING-ELSE", "CurrentAccountBalance": 999.0, "CreateDate": "2001-01-01",
+        "UpdateDate": "2001-01-01", "CardName": "Renamed"})
+    assert r.status_code == 204, r.text
+    after = sl.get(f"BusinessPartners('{code}')").json()
+    assert after["CardName"] == "Renamed" and after["CardCode"] == code
+    assert after["CurrentAccountBalance"] == before["CurrentAccountBalance"]
+    assert sl.get("BusinessPartners('SOMETHING-ELSE')").status_code == 404
+    order = sl.post("Orders", json={"CardCode": code,
+                                    "DocumentLines": [{"ItemCode": items[0]}]}).json()
+    r = sl.patch(f"Orders({order['DocEntry']})", json={
+        "DocEntry": 999999, "DocNum": 5, "DocTotal": 1.0, "DocumentStatus": "bost_Close",
+        "Comments": "patched"})
+    assert r.status_code == 204, r.text
+    got = sl.get(f"Orders({order['DocEntry']})").json()
+    assert (got["DocNum"], got["DocTotal"], got["DocumentStatus"], got["Comments"]) == (
+        order["DocNum"], order["DocTotal"], "bost_Open", "patched")
