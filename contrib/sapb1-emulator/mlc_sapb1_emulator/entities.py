@@ -8,7 +8,7 @@ import uuid
 
 from . import document_rules
 from .clock import EmulatorClock
-from .errors import bad_request, business_error, not_found, stale_etag
+from .errors import business_error, not_found, stale_etag
 from .schema import EntitySet
 from .store import EntityStore
 from .user_fields import UserFields
