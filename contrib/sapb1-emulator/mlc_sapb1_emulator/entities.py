@@ -8,7 +8,7 @@ import uuid
 
 from . import document_rules
 from .clock import EmulatorClock
-from .errors import business_error, not_found, stale_etag
+from .errors import ServiceLayerError, business_error, entity_missing, stale_etag
 from .schema import EntitySet
 from .store import EntityStore
 from .user_fields import UserFields
@@ -22,6 +22,15 @@ DUPLICATE_MESSAGES = {
     "Items": "1470000005 - Item code '{0}' already exists",
 }
 DOCUMENT_SETS = ("Orders", "Invoices")
+# recorded text (two spaces before the bracket, as the recording shows it)
+MISSING_KEY_MESSAGES = {"BusinessPartners": "Code undefined  [OCRD.CardCode]"}
+
+
+def key_literal(es: EntitySet, key: object) -> str:
+    """The key as it appears in the URL, and in the text of a write to a missing key."""
+    if isinstance(key, int):
+        return str(key)
+    return "'" + str(key).replace("'", "''") + "'"
 
 
 class EntityWriter:
@@ -75,6 +84,8 @@ class EntityWriter:
                 if es.auto_key and not record.get(es.key):
                     record[es.key] = str(uuid.uuid4())
                 key = record.get(es.key)
+                if not key and es.name in MISSING_KEY_MESSAGES:
+                    raise ServiceLayerError(400, "-5002", MISSING_KEY_MESSAGES[es.name])
                 if not key:
                     raise business_error(f"Enter a value for '{es.key}'")
                 if self.store.get(es.name, key) is not None:
@@ -96,7 +107,7 @@ class EntityWriter:
         merging them by LineNum (header ``B1S-ReplaceCollectionsOnPatch: true``)."""
         current = self.store.get(es.name, key)
         if current is None:
-            raise not_found()
+            raise entity_missing(key_literal(es, key))
         if if_match and if_match.strip() != "*" and if_match.strip() != self.store.etag(current):
             raise stale_etag()
         data = coerce_fields(es.by_name, body, es.type_name)
@@ -153,7 +164,7 @@ class EntityWriter:
     def delete(self, es: EntitySet, key: object) -> None:
         current = self.store.get(es.name, key)
         if current is None:
-            raise not_found()
+            raise entity_missing(key_literal(es, key))
         with self.store.transaction():
             document_rules.before_delete(self, es, current)
             self.store.delete(es.name, key)
@@ -161,7 +172,7 @@ class EntityWriter:
     def action(self, es: EntitySet, key: object, name: str) -> None:
         current = self.store.get(es.name, key)
         if current is None:
-            raise not_found()
+            raise entity_missing(key_literal(es, key))
         with self.store.transaction():
             record = copy.deepcopy(current)
             document_rules.run_action(self, es, record, name)

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from .errors import bad_request, invalid_query_property
+from .errors import bad_request, invalid_filter, invalid_query_property
 from .query_filter import compile_filter
 from .schema import EntitySet
 from .store import EntityStore
@@ -109,7 +109,7 @@ def matching_keys(store: EntityStore, es: EntitySet, opts: QueryOptions) -> list
             try:
                 keys = [k for k in keys if pred(table[k])]
             except RecursionError:
-                raise bad_request("Invalid $filter expression: nested too deeply") from None
+                raise invalid_filter() from None
         if opts.orderby:
             for name, desc in reversed(opts.orderby):
                 keyf = _sort_key(name)
