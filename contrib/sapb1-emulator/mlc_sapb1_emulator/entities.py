@@ -48,8 +48,11 @@ class EntityWriter:
         date, time = self.clock.stamp()
         if "UpdateDate" in record:
             record["UpdateDate"], record["UpdateTime"] = date, time
-        if created and "CreateDate" in record:
-            record["CreateDate"] = date
+        if not created:
+            return
+        for date_field, time_field in (("CreateDate", "CreateTime"), ("CreationDate", "DocTime")):
+            if date_field in record:
+                record[date_field], record[time_field] = date, time
 
     def today(self) -> str:
         return self.clock.stamp()[0]

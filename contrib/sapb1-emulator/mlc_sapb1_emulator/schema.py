@@ -88,10 +88,16 @@ def L(name: str, line_type: str, *fields: Field) -> Field:  # noqa: N802
     return Field(name, "lines", default=None, lines=tuple(fields), line_type=line_type)
 
 
+# Creation and update stamps as real servers name them: master data (business partners,
+# items) has CreateDate/CreateTime, documents CreationDate/DocTime; both have UpdateDate and
+# UpdateTime. Incoming payments have none of them.
 STAMPS = (
-    D("CreateDate", read_only=True),
-    D("UpdateDate", read_only=True),
-    Field("UpdateTime", "time", read_only=True),
+    D("CreateDate", read_only=True), Field("CreateTime", "time", read_only=True),
+    D("UpdateDate", read_only=True), Field("UpdateTime", "time", read_only=True),
+)
+DOCUMENT_STAMPS = (
+    D("CreationDate", read_only=True), Field("DocTime", "time", read_only=True),
+    D("UpdateDate", read_only=True), Field("UpdateTime", "time", read_only=True),
 )
 
 BP_ADDRESS = (
@@ -145,7 +151,7 @@ def _document(name: str, object_type: str, extra: tuple[Field, ...] = ()) -> Ent
             S("Comments"), I("SalesPersonCode", -1),
             E("DocumentStatus", "BoStatus", "bost_Open", read_only=True),
             E("Cancelled", "BoYesNoEnum", "tNO", read_only=True), *extra,
-            *STAMPS, L("DocumentLines", "DocumentLine", *DOCUMENT_LINE),
+            *DOCUMENT_STAMPS, L("DocumentLines", "DocumentLine", *DOCUMENT_LINE),
         ),
         server_key=True,
     )
@@ -161,7 +167,7 @@ INCOMING_PAYMENTS = EntitySet(
         E("DocType", "BoRcptTypes", "rCustomer"), S("CardCode"), S("CardName"), D("DocDate"),
         D("DueDate"), S("DocCurrency"), F("CashSum"), S("CashAccount"), F("TransferSum"),
         S("TransferAccount"), D("TransferDate"), S("TransferReference"), S("Remarks"),
-        S("JournalRemarks"), E("Cancelled", "BoYesNoEnum", "tNO", read_only=True), *STAMPS,
+        S("JournalRemarks"), E("Cancelled", "BoYesNoEnum", "tNO", read_only=True),
         L(
             "PaymentInvoices", "PaymentInvoice", I("LineNum", read_only=True), I("DocEntry"),
             F("SumApplied"), E("InvoiceType", "BoRcptInvTypes", "it_Invoice"),

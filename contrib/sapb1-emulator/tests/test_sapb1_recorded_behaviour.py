@@ -98,3 +98,37 @@ def test_read_only_fields_in_a_patch_are_ignored(sl, customer):
     got = sl.get(f"Orders({order['DocEntry']})").json()
     assert (got["DocNum"], got["DocTotal"], got["DocumentStatus"], got["Comments"]) == (
         order["DocNum"], order["DocTotal"], "bost_Open", "patched")
+
+
+def test_stamp_field_names_as_on_real_servers(sapb1_emulator, sl, customer):
+    code, items = customer
+    sapb1_emulator.admin_json("POST", "clock", {"now": "2024-05-02T14:03:11", "frozen": True})
+    try:
+        bp = sl.post("BusinessPartners", json={"CardCode": unique("C")}).json()
+        assert (bp["CreateDate"], bp["CreateTime"]) == ("2024-05-02T00:00:00Z", "14:03:11")
+        assert (bp["UpdateDate"], bp["UpdateTime"]) == ("2024-05-02T00:00:00Z", "14:03:11")
+        item = sl.post("Items", json={"ItemCode": unique("I")}).json()
+        assert item["CreateTime"] == "14:03:11" and item["UpdateTime"] == "14:03:11"
+        order = sl.post("Orders", json={"CardCode": code,
+                                        "DocumentLines": [{"ItemCode": items[0]}]}).json()
+        assert (order["CreationDate"], order["DocTime"]) == ("2024-05-02T00:00:00Z", "14:03:11")
+        assert order["UpdateTime"] == "14:03:11" and "CreateDate" not in order
+        invoice = sl.post("Invoices", json={"CardCode": code, "DocumentLines": [
+            {"ItemCode": items[0]}]}).json()
+        assert invoice["CreationDate"] and "CreateDate" not in invoice
+        payment = sl.post("IncomingPayments", json={
+            "CardCode": code, "CashSum": 1.0,
+            "PaymentInvoices": [{"DocEntry": invoice["DocEntry"], "SumApplied": 1.0}]})
+        assert payment.status_code == 201, payment.text
+        stamps = {"CreateDate", "CreateTime", "CreationDate", "DocTime", "UpdateDate",
+                  "UpdateTime"}
+        assert not stamps & set(payment.json())
+    finally:
+        sapb1_emulator.admin_json("POST", "clock", {"reset": True})
+    r = sl.get("IncomingPayments", params={"$filter": "UpdateDate ge '2024-05-02'"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "201"
+    assert r.json()["error"]["message"] == "Property 'UpdateDate' is invalid"
+    r = sl.get("Orders", params={"$filter": "CreateDate ge '2024-05-02'"})
+    assert r.status_code == 400
+    r = sl.get("Orders", params={"$filter": "CreationDate ge '2024-05-02' and DocTime ge '14:00'"})
+    assert r.status_code == 200
