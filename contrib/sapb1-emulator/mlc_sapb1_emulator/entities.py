@@ -6,13 +6,13 @@ import copy
 import logging
 import uuid
 
-from . import document_rules
+from . import collection_members, document_rules
 from .clock import EmulatorClock
 from .errors import ServiceLayerError, business_error, entity_missing, stale_etag
-from .schema import EntitySet
+from .schema import COLLECTION_KEYS, EntitySet
 from .store import EntityStore
 from .user_fields import UserFields
-from .values import coerce_fields, defaults, line_defaults
+from .values import coerce_fields, defaults
 
 log = logging.getLogger(__name__)
 
@@ -59,19 +59,9 @@ class EntityWriter:
 
     def _fill_lines(self, es: EntitySet, record: dict) -> None:
         for f in es.fields:
-            if f.kind != "lines":
-                continue
-            lines = []
-            for i, line in enumerate(record.get(f.name) or []):
-                full = line_defaults(f) | {k: v for k, v in line.items() if k != "LineNum"}
-                if "LineNum" in full:
-                    full["LineNum"] = i
-                if "RowNum" in full:
-                    full["RowNum"] = i
-                if "BPCode" in full:
-                    full["BPCode"] = record.get("CardCode")
-                lines.append(full)
-            record[f.name] = lines
+            if f.kind == "lines":
+                record[f.name] = collection_members.fill(
+                    self.store, f, record.get(f.name) or [], record.get(es.key))
 
     # create --------------------------------------------------------------------
     def create(self, es: EntitySet, body: object) -> dict:
@@ -139,29 +129,18 @@ class EntityWriter:
             return record
 
     def _merge_lines(self, es: EntitySet, f, current: dict, new: list, replace: bool) -> list:
-        """Lines with a known LineNum are updated, the others appended (documents only);
-        other collections are replaced."""
-        if es.name not in DOCUMENT_SETS or replace:
-            record = {f.name: new, "CardCode": current.get("CardCode")}
-            self._fill_lines(es, record)
-            for line in record[f.name]:
-                if es.name in DOCUMENT_SETS:
+        """Document lines, addresses and contact persons: members sent with their key are
+        updated, the others appended; other collections, or all with ``replace``, are
+        replaced."""
+        documents = es.name in DOCUMENT_SETS
+        if replace or f.name not in COLLECTION_KEYS:
+            lines = collection_members.fill(self.store, f, new, current.get(es.key))
+            for line in lines:
+                if documents:
                     line["__changed"] = True
-            return record[f.name]
-        lines = [dict(line) for line in current.get(f.name) or []]
-        by_num = {line["LineNum"]: line for line in lines}
-        for item in new:
-            num = item.get("LineNum")
-            if num is not None and num in by_num:
-                by_num[num].update({k: v for k, v in item.items() if k != "LineNum"})
-                by_num[num]["__changed"] = True
-            else:
-                fresh = line_defaults(f) | {k: v for k, v in item.items() if k != "LineNum"}
-                fresh["LineNum"] = max(by_num, default=-1) + 1
-                fresh["__changed"] = True
-                by_num[fresh["LineNum"]] = fresh
-                lines.append(fresh)
-        return lines
+            return lines
+        return collection_members.merge(self.store, f, current.get(f.name) or [], new,
+                                        current.get(es.key), mark_changed=documents)
 
     # delete / actions ----------------------------------------------------------
     def delete(self, es: EntitySet, key: object) -> None:

@@ -100,6 +100,25 @@ DOCUMENT_STAMPS = (
     D("UpdateDate", read_only=True), Field("UpdateTime", "time", read_only=True),
 )
 
+CONTACT_EMPLOYEE = (
+    S("CardCode", read_only=True), S("Name"), S("Position"), S("Address"), S("Phone1"),
+    S("Phone2"), S("MobilePhone"), S("E_Mail"), S("FirstName"), S("MiddleName"), S("LastName"),
+    S("Title"), E("Active", "BoYesNoEnum", "tYES"), I("InternalCode", read_only=True),
+)
+
+# Collections a PATCH appends to: a member sent with its full key (these fields) is updated in
+# place; one without is appended, and refused with -2035 when it repeats the members' unique
+# fields. Other collections (ItemPrices, PaymentInvoices, EventCollection) are replaced.
+COLLECTION_KEYS: dict[str, tuple[str, ...]] = {
+    "DocumentLines": ("LineNum",),
+    "BPAddresses": ("BPCode", "AddressName", "AddressType", "RowNum"),
+    "ContactEmployees": ("InternalCode",),
+}
+COLLECTION_UNIQUE: dict[str, tuple[str, ...]] = {
+    "BPAddresses": ("AddressName", "AddressType"),
+    "ContactEmployees": ("Name",),
+}
+
 BP_ADDRESS = (
     S("AddressName"), S("Street"), S("Block"), S("ZipCode"), S("City"), S("County"),
     S("Country"), S("State"), E("AddressType", "BoAddressType", "bo_BillTo"),
@@ -116,6 +135,7 @@ BUSINESS_PARTNERS = EntitySet(
         S("City"), S("ZipCode"), S("Country"), I("PriceListNum", 1),
         E("Valid", "BoYesNoEnum", "tYES"), E("Frozen", "BoYesNoEnum", "tNO"),
         *STAMPS, L("BPAddresses", "BPAddress", *BP_ADDRESS),
+        L("ContactEmployees", "ContactEmployee", *CONTACT_EMPLOYEE),
     ),
 )
 

@@ -132,3 +132,60 @@ def test_stamp_field_names_as_on_real_servers(sapb1_emulator, sl, customer):
     assert r.status_code == 400
     r = sl.get("Orders", params={"$filter": "CreationDate ge '2024-05-02' and DocTime ge '14:00'"})
     assert r.status_code == 200
+
+
+def test_patch_of_addresses_appends_updates_by_full_key_and_refuses_duplicates(sl):
+    code, _ = _partner(sl, BPAddresses=[{"AddressName": "HQ", "City": "Berlin"}])
+    url = f"BusinessPartners('{code}')"
+    r = sl.patch(url, json={"BPAddresses": [{"AddressName": "Depot", "City": "Bonn"}]})
+    assert r.status_code == 204, r.text
+    hq, depot = sl.get(url).json()["BPAddresses"]
+    assert (hq["City"], depot["City"], depot["RowNum"], depot["BPCode"]) == (
+        "Berlin", "Bonn", 1, code)
+    full_key = {k: hq[k] for k in ("BPCode", "AddressName", "AddressType", "RowNum")}
+    r = sl.patch(url, json={"BPAddresses": [full_key | {"City": "Hamburg"}]})
+    assert r.status_code == 204, r.text
+    assert [a["City"] for a in sl.get(url).json()["BPAddresses"]] == ["Hamburg", "Bonn"]
+    r = sl.patch(url, json={"BPAddresses": [{"AddressName": "HQ", "City": "Again"}]})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "-2035"
+    assert r.json()["error"]["message"] == (
+        "This entry already exists in the following tables (ODBC -2035)")
+    r = sl.patch(url, json={"BPAddresses": [{"AddressName": "Only", "City": "Kiel"}]},
+                 headers={"B1S-ReplaceCollectionsOnPatch": "true"})
+    assert r.status_code == 204
+    assert [(a["AddressName"], a["RowNum"]) for a in sl.get(url).json()["BPAddresses"]] == [
+        ("Only", 0)]
+
+
+def test_patch_of_contact_employees_appends_and_updates_by_internal_code(sl):
+    code, _ = _partner(sl, ContactEmployees=[{"Name": "Ann", "E_Mail": "ann@x.test"}])
+    url = f"BusinessPartners('{code}')"
+    r = sl.patch(url, json={"ContactEmployees": [{"Name": "Bob"}]})
+    assert r.status_code == 204, r.text
+    ann, bob = sl.get(url).json()["ContactEmployees"]
+    assert ann["CardCode"] == code and ann["InternalCode"] != bob["InternalCode"]
+    r = sl.patch(url, json={"ContactEmployees": [
+        {"InternalCode": ann["InternalCode"], "E_Mail": "ann@y.test"}]})
+    assert r.status_code == 204
+    got = sl.get(url).json()["ContactEmployees"]
+    assert [(c["Name"], c["E_Mail"]) for c in got] == [("Ann", "ann@y.test"), ("Bob", None)]
+    r = sl.patch(url, json={"ContactEmployees": [{"Name": "Bob"}]})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "-2035"
+
+
+def test_patch_of_document_lines_appends_or_updates_by_line_num(sl, customer):
+    code, items = customer
+    order = sl.post("Orders", json={"CardCode": code, "DocumentLines": [
+        {"ItemCode": items[0], "Quantity": 1}]}).json()
+    url = f"Orders({order['DocEntry']})"
+    assert sl.patch(url, json={"DocumentLines": [{"ItemCode": items[1]}]}).status_code == 204
+    assert sl.patch(url, json={"DocumentLines": [{"LineNum": 0, "Quantity": 5}]}
+                    ).status_code == 204
+    lines = sl.get(url).json()["DocumentLines"]
+    assert [(line["LineNum"], line["ItemCode"], line["Quantity"]) for line in lines] == [
+        (0, items[0], 5.0), (1, items[1], 1.0)]
+    r = sl.patch(url, json={"DocumentLines": [{"ItemCode": items[1], "Quantity": 2}]},
+                 headers={"B1S-ReplaceCollectionsOnPatch": "true"})
+    assert r.status_code == 204
+    assert [(x["LineNum"], x["ItemCode"]) for x in sl.get(url).json()["DocumentLines"]] == [
+        (0, items[1])]
