@@ -32,6 +32,7 @@ WWW_AUTHENTICATE = 'Basic realm="SAP Business One Service Layer"'
 
 ENTITY_ACTIONS = {"Close", "Cancel"}
 LOGIN_FAILED = "Fail to NONE-SSO login from SLD."
+BROKEN_NODE_TABLE = "@ZZVF_T"  # the table a misbehaving node was recorded complaining about
 
 
 @dataclass
@@ -111,6 +112,8 @@ def decode_json(body: bytes) -> object:
 class ServiceLayer:
     def __init__(self, emulator: Emulator) -> None:
         self.emu = emulator
+        self.logins_in_flight = 0
+        self._logins_started = 0
 
     async def handle(self, req: SLRequest) -> SLResponse:
         try:
@@ -125,6 +128,9 @@ class ServiceLayer:
         session = self.emu.sessions.touch(req.session_id)
         if session is None:
             raise invalid_session()
+        if req.method == "GET" and session.node in self.emu.settings["broken_nodes"]:
+            raise ServiceLayerError(  # a node with a broken table cache, as recorded
+                500, "407", f"Table definition not found for '{BROKEN_NODE_TABLE}'.")
         if path == "Logout":
             self.emu.sessions.close(session.session_id)
             return SLResponse(204)
@@ -169,6 +175,18 @@ class ServiceLayer:
             raise ServiceLayerError(405, "-1000", "Method not allowed")
         body = decode_json(req.body)
         s = self.emu.settings
+        limit = s["max_concurrent_logins"]
+        if limit is not None and self.logins_in_flight >= limit:
+            self.emu.stats.failed_logins += 1  # as recorded with 8 parallel logins
+            raise ServiceLayerError(500, "299", "SAML Login Failed")
+        self.logins_in_flight += 1
+        try:
+            return await self._login_checked(req, body)
+        finally:
+            self.logins_in_flight -= 1
+
+    async def _login_checked(self, req: SLRequest, body: object) -> SLResponse:
+        s = self.emu.settings
         if s["login_delay"] > 0:
             await asyncio.sleep(s["login_delay"])
         if not isinstance(body, dict):
@@ -179,7 +197,9 @@ class ServiceLayer:
         if body.get("UserName") != s["user"] or body.get("Password") != s["password"]:
             self.emu.stats.failed_logins += 1
             raise ServiceLayerError(401, "-304", LOGIN_FAILED)
-        session = self.emu.sessions.open(s["user"], s["company"])
+        node = self._logins_started % max(1, s["nodes"]) + 1  # round robin over the nodes
+        self._logins_started += 1
+        session = self.emu.sessions.open(s["user"], s["company"], node)
         self.emu.stats.logins += 1
         payload = {
             "@odata.context": f"{req.base_url}$metadata#B1Sessions/$entity",
@@ -189,7 +209,7 @@ class ServiceLayer:
         }
         resp = json_response(200, payload, [
             ("Set-Cookie", f"B1SESSION={session.session_id};HttpOnly;"),
-            ("Set-Cookie", "ROUTEID=.node1; path=/b1s"),
+            ("Set-Cookie", f"ROUTEID=.node{node}; path=/b1s"),
         ])
         resp.session_id = session.session_id
         return resp
