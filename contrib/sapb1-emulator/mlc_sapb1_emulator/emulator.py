@@ -12,6 +12,7 @@ from .faults import FaultPlan, RequestStats
 from .service import ServiceLayer
 from .sessions import SessionRegistry
 from .store import EntityStore, save_json
+from .user_fields import UserFields
 from .webhooks import WebhookService
 
 log = logging.getLogger(__name__)
@@ -27,12 +28,24 @@ DEFAULT_SETTINGS = {
     "webhook_retry_scale": 1.0,
     "webhook_ca_bundle": None,
     "webhook_timeout": 10.0,
+    # faults of a real landscape (see README, "Faults of a real landscape")
+    "max_concurrent_logins": None,  # more logins at once answer 500 code 299
+    "nodes": 1,  # logins are spread over this many nodes (ROUTEID=.node<n>)
+    "broken_nodes": [],  # nodes whose reads answer 500 code 407
 }
+
+
+def _node_list(value: object) -> list[int]:
+    if not isinstance(value, list) or not all(isinstance(n, int) and n > 0 for n in value):
+        raise ValueError("broken_nodes is a list of node numbers")
+    return value
+
 # Settings the admin API may change at run time.
 MUTABLE_SETTINGS = {
     "page_size": int, "login_delay": float, "max_body_bytes": int,
     "webhook_retry_scale": float, "webhook_ca_bundle": str, "webhook_timeout": float,
     "password": str, "user": str, "company": str,
+    "max_concurrent_logins": int, "nodes": int, "broken_nodes": _node_list,
 }
 STATE_FILE = "state.json"
 
@@ -46,7 +59,8 @@ class Emulator:
         self.store = EntityStore()
         self.clock = EmulatorClock()
         self.sessions = SessionRegistry(session_timeout_minutes, session_timeout_seconds)
-        self.writer = EntityWriter(self.store, self.clock, self.settings)
+        self.user_fields = UserFields(self.store)
+        self.writer = EntityWriter(self.store, self.clock, self.settings, self.user_fields)
         self.faults = FaultPlan()
         self.stats = RequestStats()
         self.webhooks = WebhookService(self)
@@ -63,6 +77,9 @@ class Emulator:
             return False
         data = json.loads(self.state_path.read_text(encoding="utf-8"))
         self.store.load(data.get("store", {}))
+        activated = self.user_fields.activate()  # a restart: fields declared meanwhile appear
+        if activated:
+            log.info("%d user field definition(s) now in effect", activated)
         self.webhooks.admin_info.update(data.get("admin_info", {}))
         for name in ("company", "user", "password"):
             if name in data.get("credentials", {}):
@@ -79,7 +96,15 @@ class Emulator:
         })
 
     def reset(self) -> None:
-        """Forget all entities (sessions, settings and faults stay)."""
+        """Forget all entities (user field definitions, sessions, settings and faults stay)."""
         fresh = EntityStore()
         fresh.on_commit = self.webhooks.on_commit
+        for row in self.user_fields.rows():
+            fresh.put("UserFieldsMD", row["__key"], dict(row), None)
         self.store.__dict__.update(fresh.__dict__)
+
+    def restart_service(self) -> int:
+        """What a Service Layer restart does: every session ends and user fields declared
+        since the last start take effect. Returns how many definitions took effect."""
+        self.sessions.expire()
+        return self.user_fields.activate()
