@@ -1,0 +1,18 @@
+"""Hook implementations of the SAP B1 plugin (entry point ``sapb1``): settings, components,
+``hub ping`` and commands. The work lives in the modules these hooks name."""
+
+from __future__ import annotations
+
+from hub import hookimpl
+
+from .settings import SCHEMA, ServiceLayerSettings
+
+
+@hookimpl
+def hub_plugin_settings():
+    return SCHEMA
+
+
+@hookimpl
+def hub_configure(settings):
+    ServiceLayerSettings.from_settings(settings)  # stops the hub (exit 3) naming the key
