@@ -13,6 +13,7 @@ from . import secrets
 from .components import Component, ComponentContext, IdentityMapping, Mapping, Matcher, Sink, Source
 from .config import PLUGIN_CORE_KEYS, FlowConfig, HubConfig, fail
 from .errors import ConfigError
+from .plugin_state import PluginState
 from .plugins import Components, PluginHost, PluginInfo, discover
 from .settings import Problem, validate
 from .store import Store
@@ -170,8 +171,13 @@ class Hub:
             settings=self.settings.get(plugin, {}),
             stopping=self.stopping,
             logger=logging.getLogger(f"hub.flow.{flow.name}"),
+            state=self.plugin_state(plugin),
         )
         return cls(ctx, values)
+
+    def plugin_state(self, plugin: str) -> PluginState:
+        """``plugin``'s state kept across restarts (see ``hub.plugin_state``)."""
+        return PluginState(self.vault, plugin)
 
     def flow_parts(self, name: str) -> FlowParts:
         flow = self.config.flows.get(name)

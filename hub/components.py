@@ -128,13 +128,18 @@ class Check:
 
 @dataclass
 class ComponentContext:
-    """What the core gives a component: its plugin's resolved settings and the flow it serves."""
+    """What the core gives a component: its plugin's resolved settings and the flow it serves.
+
+    ``state`` is the plugin's :class:`hub.plugin_state.PluginState` (values kept across
+    restarts, encrypted with the vault key); ``None`` where the hub has no store.
+    """
 
     flow: str
     plugin: str
     settings: dict[str, Any]
     stopping: threading.Event
     logger: logging.Logger
+    state: Any = None
 
 
 class Component:

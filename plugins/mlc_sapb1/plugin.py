@@ -16,3 +16,11 @@ def hub_plugin_settings():
 @hookimpl
 def hub_configure(settings):
     ServiceLayerSettings.from_settings(settings)  # stops the hub (exit 3) naming the key
+
+
+@hookimpl
+def hub_register_sources(registry):
+    from .sources import BusinessPartnerPoller, IncomingPaymentPoller, InvoicePoller, OrderPoller
+
+    for cls in (BusinessPartnerPoller, OrderPoller, InvoicePoller, IncomingPaymentPoller):
+        registry.add(cls)

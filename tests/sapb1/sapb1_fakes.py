@@ -117,3 +117,12 @@ class MemoryState:
 
     def set(self, key: str, value: str) -> None:
         self.values[key] = value
+
+    def set_many(self, values: dict[str, str]) -> None:
+        self.values.update(values)
+
+    def delete(self, *keys: str) -> int:
+        return sum(1 for k in keys if self.values.pop(k, None) is not None)
+
+    def keys(self, prefix: str = "") -> list[str]:
+        return sorted(k for k in self.values if k.startswith(prefix))
