@@ -14,10 +14,13 @@ import ssl
 import threading
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 
+from .batch import BatchWrite, PartResponse
+from .batch import decode as batch_answer
+from .batch import encode as batch_body
 from .errors import (
     AmbiguousWrite,
     ServiceLayerError,
@@ -179,6 +182,19 @@ class ServiceLayerClient:
 
     def patch(self, path: str, body: Any, headers: dict[str, str] | None = None) -> None:
         self.request("PATCH", path, json_body=body, headers=headers)
+
+    def batch(self, writes: list[BatchWrite]) -> list[list[PartResponse]]:
+        """Send ``writes`` as one ``$batch``, one changeset each; the answers per changeset.
+
+        Fewer answers than writes: the server stopped at a failing part. No answer at all
+        raises ``AmbiguousWrite`` (some changesets may have committed)."""
+        root = urlsplit(str(self.http.base_url)).path
+        ctype, body = batch_body(writes, root)
+        resp = self.request("POST", "$batch", content=body, headers={"Content-Type": ctype})
+        try:
+            return batch_answer(resp.headers.get("content-type", ""), resp.content)
+        except ValueError as exc:
+            raise AmbiguousWrite(f"SAP B1 $batch: the answer cannot be read ({exc})") from None
 
 
 class _NoCookies:

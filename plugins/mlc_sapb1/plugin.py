@@ -24,3 +24,11 @@ def hub_register_sources(registry):
 
     for cls in (BusinessPartnerPoller, OrderPoller, InvoicePoller, IncomingPaymentPoller):
         registry.add(cls)
+
+
+@hookimpl
+def hub_register_sinks(registry):
+    from .sinks import BusinessPartnerSink, SalesOrderSink
+
+    registry.add(BusinessPartnerSink)
+    registry.add(SalesOrderSink)

@@ -55,3 +55,15 @@ def poll(source, checkpoint):
         if batch.checkpoint is not None:
             checkpoint = batch.checkpoint
     return ids, checkpoint
+
+
+def item(external_id: str, payload: dict, target_id: str | None = None):
+    from hub import Record, SinkItem
+
+    rec = Record(1, "test", "sf", "salesforce", "Opportunity", external_id, "upsert", payload,
+                 "h", "claimed", 0)  # fmt: skip
+    return SinkItem(rec, payload, target_id)
+
+
+def requests_total(emu) -> int:
+    return emu.admin_json("GET", "stats")["requests_total"]
