@@ -11,6 +11,7 @@ from .clock import EmulatorClock
 from .errors import bad_request, business_error, not_found, stale_etag
 from .schema import EntitySet
 from .store import EntityStore
+from .user_fields import UserFields
 from .values import coerce_fields, defaults, line_defaults
 
 log = logging.getLogger(__name__)
@@ -26,10 +27,12 @@ DOCUMENT_SETS = ("Orders", "Invoices")
 class EntityWriter:
     """All writes to entity sets go through here, inside a store transaction."""
 
-    def __init__(self, store: EntityStore, clock: EmulatorClock, settings: dict) -> None:
+    def __init__(self, store: EntityStore, clock: EmulatorClock, settings: dict,
+                 user_fields: UserFields) -> None:
         self.store = store
         self.clock = clock
         self.settings = settings
+        self.user_fields = user_fields
 
     # helpers -------------------------------------------------------------------
     def stamp(self, record: dict, created: bool = False) -> None:

@@ -43,3 +43,8 @@ def invalid_property(prop: str, type_name: str) -> ServiceLayerError:
 
 def invalid_value(prop: str, type_name: str) -> ServiceLayerError:
     return bad_request(f"Value of property '{prop}' of '{type_name}' is invalid")
+
+
+def invalid_query_property(prop: str) -> ServiceLayerError:
+    """An unknown property in ``$filter``, ``$select`` or ``$orderby`` (code 201, as recorded)."""
+    return bad_request(f"Property '{prop}' is invalid", "201")

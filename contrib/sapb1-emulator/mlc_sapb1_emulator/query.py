@@ -7,11 +7,10 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from .errors import bad_request, invalid_property
+from .errors import bad_request, invalid_query_property
 from .query_filter import compile_filter
 from .schema import EntitySet
 from .store import EntityStore
-from .values import is_udf
 
 KNOWN_OPTIONS = {
     "$filter", "$select", "$orderby", "$top", "$skip", "$count", "$expand", "$inlinecount",
@@ -39,9 +38,8 @@ def _int_option(name: str, text: str) -> int:
 
 
 def _check_field(es: EntitySet, name: str) -> None:
-    f = es.by_name.get(name)
-    if f is None and not is_udf(name):
-        raise invalid_property(name, es.type_name)
+    if name not in es.by_name:
+        raise invalid_query_property(name)
 
 
 def parse_options(es: EntitySet, params: list[tuple[str, str]]) -> QueryOptions:

@@ -19,9 +19,9 @@ from lark import Lark, Token, v_args
 from lark.exceptions import LarkError
 from lark.visitors import Transformer_NonRecursive
 
-from .errors import bad_request, invalid_property
+from .errors import bad_request, invalid_query_property
 from .schema import EntitySet, Field, enum_long
-from .values import is_udf, parse_date, parse_time
+from .values import parse_date, parse_time
 
 GRAMMAR = r"""
 ?start: or_expr
@@ -125,8 +125,8 @@ class _Compiler(Transformer_NonRecursive):
     def field(self, tok: Token) -> _Operand:
         name = str(tok)
         f = self.es.by_name.get(name)
-        if (f is None and not is_udf(name)) or (f is not None and f.kind == "lines"):
-            raise invalid_property(name, self.es.type_name)
+        if f is None or f.kind == "lines":
+            raise invalid_query_property(name)
         if f is not None and f.kind == "time":
             return _Operand(lambda r: _minute(r.get(name)), field=f)
         return _Operand(lambda r: r.get(name), field=f)

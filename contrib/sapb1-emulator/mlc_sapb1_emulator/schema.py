@@ -3,7 +3,8 @@
 Field kinds: ``str``, ``int``, ``float``, ``date`` (stored ``YYYY-MM-DD``, served as
 ``YYYY-MM-DDT00:00:00Z``), ``time`` (stored ``HH:MM:SS``), ``enum`` (stored in the long form,
 accepted in both forms), ``lines`` (a collection of complex values with its own fields).
-User-defined fields (``U_<Name>``) are accepted on every entity and on every line.
+User-defined fields (``U_<Name>``) exist only once declared in ``UserFieldsMD`` (see
+``user_fields.py``, which extends these static definitions per emulator).
 """
 
 from __future__ import annotations
@@ -23,6 +24,13 @@ ENUMS: dict[str, dict[str, str]] = {
     "AuthenticationType": {"None": "N", "Basic": "B", "OAuth": "O", "HMAC": "H"},
     "WebhookState": {"Active": "A", "Inactive": "I", "Exceptional": "X"},
     "WebhookWorkMode": {"Standard": "S", "Replay": "R"},
+    # user-defined field metadata (CUFD): types and subtypes as in the SDK help
+    "BoFieldTypes": {"db_Alpha": "A", "db_Memo": "M", "db_Numeric": "N", "db_Date": "D",
+                     "db_Float": "B"},
+    "BoFldSubTypes": {"st_None": "", "st_Address": "?", "st_Phone": "#", "st_Time": "T",
+                      "st_Rate": "R", "st_Sum": "S", "st_Price": "P", "st_Quantity": "Q",
+                      "st_Percentage": "%", "st_Measurement": "M", "st_Link": "B",
+                      "st_Image": "I"},
 }
 
 
@@ -35,6 +43,8 @@ class Field:
     read_only: bool = False
     lines: tuple[Field, ...] | None = None
     line_type: str | None = None
+    size: int | None = None  # user-defined alphanumeric fields: the longest value accepted
+    valid_values: tuple[tuple[str, str], ...] = ()  # user-defined fields: (Value, Description)
 
 
 @dataclass(eq=False)
@@ -47,6 +57,7 @@ class EntitySet:
     fields: tuple[Field, ...]
     server_key: bool = False
     auto_key: bool = False  # a missing key is generated (a GUID string)
+    key_parts: tuple[str, ...] = ()  # a composite key, stored in ``key`` as one string
     by_name: dict[str, Field] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -175,9 +186,22 @@ EVENT_SUBSCRIPTIONS = EntitySet(
     auto_key=True,
 )
 
+USER_FIELDS_MD = EntitySet(
+    "UserFieldsMD", "UserFieldMD", "__key", "str", None,
+    (
+        S("Name"), E("Type", "BoFieldTypes", "db_Alpha"), I("Size"), S("Description"),
+        E("SubType", "BoFldSubTypes", "st_None"), S("LinkedTable"), S("DefaultValue"),
+        S("TableName"), I("FieldID", read_only=True), I("EditSize"),
+        E("Mandatory", "BoYesNoEnum", "tNO"), S("LinkedUDO"), S("LinkedSystemObject"),
+        L("ValidValuesMD", "ValidValueMD", S("Value"), S("Description")),
+    ),
+    key_parts=("TableName", "FieldID"),
+)
+
 ENTITY_SETS: dict[str, EntitySet] = {
     s.name: s
-    for s in (BUSINESS_PARTNERS, ITEMS, ORDERS, INVOICES, INCOMING_PAYMENTS, EVENT_SUBSCRIPTIONS)
+    for s in (BUSINESS_PARTNERS, ITEMS, ORDERS, INVOICES, INCOMING_PAYMENTS, EVENT_SUBSCRIPTIONS,
+              USER_FIELDS_MD)
 }
 
 # Entity sets whose writes are announced to webhook subscribers.
