@@ -32,3 +32,11 @@ def hub_register_sinks(registry):
 
     registry.add(BusinessPartnerSink)
     registry.add(SalesOrderSink)
+
+
+@hookimpl
+def hub_register_matchers(registry):
+    from .matchers import BusinessPartnerByCode, ItemByCode
+
+    registry.add(BusinessPartnerByCode)
+    registry.add(ItemByCode)

@@ -17,6 +17,9 @@ def emu(tmp_path_factory):
     from mlc_sapb1_emulator.testing import launch_emulator
 
     seed = {
+        "UserFieldsMD": [
+            {"TableName": "ORDR", "Name": "SFOpportunityId", "Type": "db_Alpha", "Size": 50}
+        ],
         "BusinessPartners": [
             {"CardCode": "SNK-C1", "CardName": "Acme", "CardType": "cCustomer", "Currency": "##",
              "CreditLimit": 5000.0},
@@ -153,3 +156,13 @@ def test_missing_key_field_udf_stops_the_flow(emu):
     with pytest.raises(FatalError) as err:
         sink.write([item(unique_code("OPP"), order())])
     assert "U_NoSuchField" in str(err.value)
+
+
+def test_orders_keyed_by_a_declared_udf(emu):
+    sink = component(SalesOrderSink, emu, {"key_field": "U_SFOpportunityId"})
+    key = unique_code("006")
+    (first,) = sink.write([item(key, order())])
+    (again,) = sink.write([item(key, order())])
+    assert first.error is None and again.target_id == first.target_id
+    flt = odata.eq("U_SFOpportunityId", key)
+    assert len(sink.client.get("Orders", {"$filter": flt})["value"]) == 1
