@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import threading
@@ -129,6 +130,7 @@ class Hub:
         except ConfigError as exc:
             raise ConfigError(f"configuration error in {cfg.path}:\n  - {exc}") from None
         self.components = self.host.components()
+        self.host.flows = [dataclasses.asdict(f) for f in cfg.flows.values() if f.enabled]
         if flows:
             self._check_flows()
 

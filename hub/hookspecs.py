@@ -133,9 +133,11 @@ def hub_emulator_commands() -> list[click.Command]:
 
 
 @hookspec
-def hub_ping(settings: dict[str, Any]) -> list[Check]:
+def hub_ping(settings: dict[str, Any], flows: list[dict[str, Any]]) -> list[Check]:
     """Check this plugin's own system for ``hub ping``; ``settings`` is the plugin's resolved
-    ``[plugins.NAME]`` section.
+    ``[plugins.NAME]`` section, ``flows`` the enabled flows of the config (``name``,
+    ``source``, ``sink``, ``matcher``, ``mapping`` and each ``*_options`` table), so a plugin
+    can check what they use (an implementation may leave ``flows`` out of its arguments).
 
     Called once per enabled plugin. Return a list of ``hub.Check`` (name, ok, detail); never
     raise for a failed check, report it. Checks must be bounded in time.

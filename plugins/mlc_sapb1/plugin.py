@@ -40,3 +40,10 @@ def hub_register_matchers(registry):
 
     registry.add(BusinessPartnerByCode)
     registry.add(ItemByCode)
+
+
+@hookimpl
+def hub_ping(settings, flows):
+    from .ping import run_checks
+
+    return run_checks(settings, flows)
