@@ -32,6 +32,10 @@ class CodeLookup(Matcher):
         self.client = shared_client(self.context.settings, getattr(self.context, "state", None))
         self._cache: dict[str, tuple[float, dict[str, Any] | None]] = {}
 
+    def close(self) -> None:
+        """Keep the shared session's last use for the next run (see ``session``)."""
+        self.client.session.save()
+
     def lookup(self, codes: list[str]) -> dict[str, dict[str, Any] | None]:
         """Each code's entity (``None``: not found), asking only for codes not cached."""
         now = time.monotonic()

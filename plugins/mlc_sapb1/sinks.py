@@ -33,6 +33,10 @@ class ChangesetSink(Sink):
     def open(self) -> None:
         self.client = shared_client(self.context.settings, getattr(self.context, "state", None))
 
+    def close(self) -> None:
+        """Keep the shared session's last use for the next run (see ``session``)."""
+        self.client.session.save()
+
     def lookup(self, keys: list[str]) -> dict[str, dict[str, Any]]:
         """Existing entities by key: one query per 50 keys."""
         found: dict[str, dict[str, Any]] = {}

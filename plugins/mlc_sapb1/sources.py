@@ -42,6 +42,10 @@ class ServiceLayerSource(Source):
     def open(self) -> None:
         self.client = shared_client(self.context.settings, _state(self))
 
+    def close(self) -> None:
+        """Keep the shared session's last use for the next run (see ``session``)."""
+        self.client.session.save()
+
     def _params(self) -> dict[str, Any]:
         select = self.opts.get("select") or []
         if select:
