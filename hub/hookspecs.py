@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import click
 
     from .components import Check, Record
+    from .listener import Router
     from .plugins import Registry
     from .settings import Schema
 
@@ -112,6 +113,18 @@ def hub_record_synced(record: Record, target_id: str | None, summary: dict[str, 
 def hub_record_parked(record: Record, reason: str) -> None:
     """Broadcast: ``record`` was parked (dead-lettered) and needs a person; ``reason`` names the
     record and the field. Called after the commit, from a worker thread. Return nothing.
+    """
+
+
+@hookspec
+def hub_register_routes(router: Router) -> None:
+    """Add HTTP routes to the hub's listener with ``router.add(method, path, handler)``.
+
+    Called once per enabled plugin when ``hub run`` starts the listener (``[hub] listen``).
+    ``handler`` takes a ``hub.listener.HttpRequest`` and returns a ``hub.listener.HttpResponse``;
+    it runs on the listener's thread pool (never in the engine) and may block, for example to
+    commit what it received before answering. ``router.state`` is the plugin's state (see
+    ``hub.plugin_state``). Paths must be unique across plugins. Return nothing.
     """
 
 

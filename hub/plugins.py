@@ -178,6 +178,16 @@ class PluginHost:
                 results[plugin] = [Check("ping", False, f"{type(exc).__name__}: {exc}")]
         return results
 
+    def routes(self, state_of: Any) -> list[Any]:
+        """Routes the plugins add for the HTTP listener; ``state_of(plugin)`` gives each plugin
+        its own state."""
+        from .listener import Router
+
+        found: list[Any] = []
+        for plugin, fn in self._impls("hub_register_routes"):
+            fn(router=Router(plugin, state_of(plugin), found))
+        return found
+
     def add_commands(self, cli: Any) -> None:
         self.pm.hook.hub_add_commands(cli=cli)
 

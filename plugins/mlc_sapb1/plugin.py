@@ -13,9 +13,13 @@ def hub_plugin_settings():
     return SCHEMA
 
 
+_configured: dict = {}
+
+
 @hookimpl
 def hub_configure(settings):
     ServiceLayerSettings.from_settings(settings)  # stops the hub (exit 3) naming the key
+    _configured["settings"] = settings
 
 
 @hookimpl
@@ -47,3 +51,20 @@ def hub_ping(settings, flows):
     from .ping import run_checks
 
     return run_checks(settings, flows)
+
+
+@hookimpl
+def hub_register_routes(router):
+    from .webhooks import PATH, WebhookReceiver
+
+    settings = _configured.get("settings") or {}
+    receiver = WebhookReceiver(router.state, settings.get("webhook_key"), settings["company_db"])
+    router.add("GET", PATH, receiver)
+    router.add("POST", PATH, receiver)
+
+
+@hookimpl
+def hub_add_commands(cli):
+    from .commands import sapb1_group
+
+    cli.add_command(sapb1_group)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
@@ -37,7 +38,21 @@ class ServiceLayerSource(Source):
     options = {
         "select": Setting(list, default=[], help="fields to read (default: all)"),
         "page_size": Setting(int, default=0, minimum=0, help="0: the plugin's page_size"),
+        "reconcile_every": Setting(
+            float, default=0.0, minimum=0, help="seconds between full polls (webhooks on)"
+        ),
     }
+    _last_poll = 0.0
+
+    def _reconcile_due(self) -> bool:
+        """Webhook hints are read every pass; the polling query at most every
+        ``reconcile_every`` seconds (0: every pass)."""
+        every = self.opts.get("reconcile_every") or 0.0
+        now = time.monotonic()
+        if every and self._last_poll and now - self._last_poll < every:
+            return False
+        self._last_poll = now
+        return True
 
     def open(self) -> None:
         self.client = shared_client(self.context.settings, _state(self))
@@ -67,8 +82,10 @@ class ServiceLayerSource(Source):
         for chunk in _chunks(keys.pending, 50):
             typed = [int(k) if self.key_field == "DocEntry" else k for k in chunk]
             params = {**self._params(), "$filter": odata.any_of(self.key_field, typed)}
-            rows = [r for page in self._pages(params) for r in page]
-            yield ChangeBatch([Change(str(r[self.key_field]), r) for r in rows])
+            rows = {str(r[self.key_field]): r for page in self._pages(params) for r in page}
+            changes = [Change(k, rows[k]) if k in rows else Change(k, {}, op="delete")
+                       for k in chunk]  # fmt: skip
+            yield ChangeBatch(changes)
             keys.done(chunk)  # the batch above is in the inbox: the hints may go
 
 
@@ -81,6 +98,8 @@ class UpdateStampPoller(ServiceLayerSource):
 
     def read(self, checkpoint: str | None) -> Iterator[ChangeBatch]:
         yield from self._hinted()
+        if not self._reconcile_due():
+            return
         cp = json.loads(checkpoint) if checkpoint else {}
         seen: dict[str, list[str]] = cp.get("seen", {})
         mark = cp.get("mark")  # "YYYY-MM-DD HH:MM:SS" as the server reported it
@@ -150,6 +169,8 @@ class IncomingPaymentPoller(ServiceLayerSource):
 
     def read(self, checkpoint: str | None) -> Iterator[ChangeBatch]:
         yield from self._hinted()
+        if not self._reconcile_due():
+            return
         cp = json.loads(checkpoint) if checkpoint else {}
         last = int(cp.get("last", 0))
         recent: dict[str, str] = cp.get("recent", {})
