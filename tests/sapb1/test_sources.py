@@ -114,3 +114,17 @@ def test_payments_new_by_docentry_and_cancellations_by_recheck(emu):
     ids, cp = poll(src, cp)
     assert ids == [str(pay["DocEntry"])]
     assert poll(src, cp)[0] == []
+
+
+def test_remembered_hashes_are_bounded(emu, monkeypatch):
+    import json
+
+    import mlc_sapb1.sources as sources
+
+    monkeypatch.setattr(sources, "MAX_SEEN", 5)
+    set_clock(emu, "2024-08-01T08:00:00")
+    emu.admin_json("POST", "seed", {"BusinessPartners": [bp(f"CAP-{i:02d}") for i in range(12)]})
+    src = component(BusinessPartnerPoller, emu, {"page_size": 4})
+    ids, cp = poll(src, None)
+    assert {f"CAP-{i:02d}" for i in range(12)} <= set(ids)
+    assert len(json.loads(cp)["seen"]) == 5
