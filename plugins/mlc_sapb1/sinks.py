@@ -103,7 +103,7 @@ class ChangesetSink(Sink):
                 still = []
                 for i, w in todo:
                     hit = again.get(keys[i])
-                    if hit is not None:
+                    if hit is not None and w.method == "POST":  # a PATCH is simply sent again
                         results[i] = WriteResult(
                             target_id=self.target_of(hit),
                             summary={"action": "found after an unanswered write", "path": w.path},

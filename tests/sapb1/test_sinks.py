@@ -166,3 +166,12 @@ def test_orders_keyed_by_a_declared_udf(emu):
     assert first.error is None and again.target_id == first.target_id
     flt = odata.eq("U_SFOpportunityId", key)
     assert len(sink.client.get("Orders", {"$filter": flt})["value"]) == 1
+
+
+def test_unanswered_partner_patch_is_sent_again(emu):
+    sink = component(BusinessPartnerSink, emu, {"owned_fields": ["CardName"]})
+    emu.admin_json("POST", "faults", {"kind": "drop", "route": "$batch", "times": 1})
+    (res,) = sink.write([item("001Z", {"CardCode": "SNK-C1", "CardName": "After a drop"})])
+    assert res.error is None and res.target_id == "SNK-C1"
+    bp = sink.client.get(odata.key_path("BusinessPartners", "SNK-C1"))
+    assert bp["CardName"] == "After a drop"
