@@ -88,11 +88,36 @@ def L(name: str, line_type: str, *fields: Field) -> Field:  # noqa: N802
     return Field(name, "lines", default=None, lines=tuple(fields), line_type=line_type)
 
 
+# Creation and update stamps as real servers name them: master data (business partners,
+# items) has CreateDate/CreateTime, documents CreationDate/DocTime; both have UpdateDate and
+# UpdateTime. Incoming payments have none of them.
 STAMPS = (
-    D("CreateDate", read_only=True),
-    D("UpdateDate", read_only=True),
-    Field("UpdateTime", "time", read_only=True),
+    D("CreateDate", read_only=True), Field("CreateTime", "time", read_only=True),
+    D("UpdateDate", read_only=True), Field("UpdateTime", "time", read_only=True),
 )
+DOCUMENT_STAMPS = (
+    D("CreationDate", read_only=True), Field("DocTime", "time", read_only=True),
+    D("UpdateDate", read_only=True), Field("UpdateTime", "time", read_only=True),
+)
+
+CONTACT_EMPLOYEE = (
+    S("CardCode", read_only=True), S("Name"), S("Position"), S("Address"), S("Phone1"),
+    S("Phone2"), S("MobilePhone"), S("E_Mail"), S("FirstName"), S("MiddleName"), S("LastName"),
+    S("Title"), E("Active", "BoYesNoEnum", "tYES"), I("InternalCode", read_only=True),
+)
+
+# Collections a PATCH appends to: a member sent with its full key (these fields) is updated in
+# place; one without is appended, and refused with -2035 when it repeats the members' unique
+# fields. Other collections (ItemPrices, PaymentInvoices, EventCollection) are replaced.
+COLLECTION_KEYS: dict[str, tuple[str, ...]] = {
+    "DocumentLines": ("LineNum",),
+    "BPAddresses": ("BPCode", "AddressName", "AddressType", "RowNum"),
+    "ContactEmployees": ("InternalCode",),
+}
+COLLECTION_UNIQUE: dict[str, tuple[str, ...]] = {
+    "BPAddresses": ("AddressName", "AddressType"),
+    "ContactEmployees": ("Name",),
+}
 
 BP_ADDRESS = (
     S("AddressName"), S("Street"), S("Block"), S("ZipCode"), S("City"), S("County"),
@@ -110,6 +135,7 @@ BUSINESS_PARTNERS = EntitySet(
         S("City"), S("ZipCode"), S("Country"), I("PriceListNum", 1),
         E("Valid", "BoYesNoEnum", "tYES"), E("Frozen", "BoYesNoEnum", "tNO"),
         *STAMPS, L("BPAddresses", "BPAddress", *BP_ADDRESS),
+        L("ContactEmployees", "ContactEmployee", *CONTACT_EMPLOYEE),
     ),
 )
 
@@ -145,7 +171,7 @@ def _document(name: str, object_type: str, extra: tuple[Field, ...] = ()) -> Ent
             S("Comments"), I("SalesPersonCode", -1),
             E("DocumentStatus", "BoStatus", "bost_Open", read_only=True),
             E("Cancelled", "BoYesNoEnum", "tNO", read_only=True), *extra,
-            *STAMPS, L("DocumentLines", "DocumentLine", *DOCUMENT_LINE),
+            *DOCUMENT_STAMPS, L("DocumentLines", "DocumentLine", *DOCUMENT_LINE),
         ),
         server_key=True,
     )
@@ -161,7 +187,7 @@ INCOMING_PAYMENTS = EntitySet(
         E("DocType", "BoRcptTypes", "rCustomer"), S("CardCode"), S("CardName"), D("DocDate"),
         D("DueDate"), S("DocCurrency"), F("CashSum"), S("CashAccount"), F("TransferSum"),
         S("TransferAccount"), D("TransferDate"), S("TransferReference"), S("Remarks"),
-        S("JournalRemarks"), E("Cancelled", "BoYesNoEnum", "tNO", read_only=True), *STAMPS,
+        S("JournalRemarks"), E("Cancelled", "BoYesNoEnum", "tNO", read_only=True),
         L(
             "PaymentInvoices", "PaymentInvoice", I("LineNum", read_only=True), I("DocEntry"),
             F("SumApplied"), E("InvoiceType", "BoRcptInvTypes", "it_Invoice"),

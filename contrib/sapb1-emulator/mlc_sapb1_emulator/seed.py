@@ -103,7 +103,8 @@ def generate(writer: EntityWriter, counts: dict[str, int]) -> None:
     n_bp = counts.get("business_partners", 0)
     n_items = counts.get("items", 0)
     with store.transaction():
-        stamps = {"CreateDate": date, "UpdateDate": date, "UpdateTime": time}
+        stamps = {"CreateDate": date, "CreateTime": time, "UpdateDate": date,
+                  "UpdateTime": time}
         base = defaults(writer.user_fields.entity_set("BusinessPartners")) | stamps
         start = store.count("BusinessPartners")
         for i in range(start, start + n_bp):

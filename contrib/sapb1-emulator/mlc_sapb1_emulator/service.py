@@ -27,7 +27,11 @@ log = logging.getLogger(__name__)
 
 PATH_RE = re.compile(r"^(?P<set>[A-Za-z_][A-Za-z0-9_]*)(?:\((?P<key>.*?)\))?(?:/(?P<rest>[^/]+))?$")
 JSON = "application/json;odata.metadata=minimal;charset=utf-8"
+ERROR_JSON = "application/json;charset=utf-8"  # the Content-Type of recorded error answers
+WWW_AUTHENTICATE = 'Basic realm="SAP Business One Service Layer"'
+
 ENTITY_ACTIONS = {"Close", "Cancel"}
+LOGIN_FAILED = "Fail to NONE-SSO login from SLD."
 
 
 @dataclass
@@ -61,7 +65,10 @@ def json_response(status: int, payload: object, headers: list | None = None) -> 
 
 
 def error_response(exc: ServiceLayerError) -> SLResponse:
-    resp = json_response(exc.status, exc.body())
+    headers = [("Content-Type", ERROR_JSON)]
+    if exc.status == 401:
+        headers.append(("WWW-Authenticate", WWW_AUTHENTICATE))
+    resp = SLResponse(exc.status, _dumps(exc.body()).encode("utf-8", "replace"), headers)
     resp.error_code = exc.code
     return resp
 
@@ -166,12 +173,12 @@ class ServiceLayer:
             await asyncio.sleep(s["login_delay"])
         if not isinstance(body, dict):
             raise bad_request("Invalid login request")
-        if body.get("CompanyDB") != s["company"]:
-            raise ServiceLayerError(401, "-1102", f"Company database '{body.get('CompanyDB')}' "
-                                    "not found or no access")
+        if body.get("CompanyDB") != s["company"]:  # same text as a wrong password, as recorded
+            self.emu.stats.failed_logins += 1
+            raise ServiceLayerError(401, "-306", LOGIN_FAILED)
         if body.get("UserName") != s["user"] or body.get("Password") != s["password"]:
             self.emu.stats.failed_logins += 1
-            raise ServiceLayerError(401, "100000027", "Login failed")
+            raise ServiceLayerError(401, "-304", LOGIN_FAILED)
         session = self.emu.sessions.open(s["user"], s["company"])
         self.emu.stats.logins += 1
         payload = {

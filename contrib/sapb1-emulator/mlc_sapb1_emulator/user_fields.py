@@ -19,6 +19,7 @@ import copy
 import dataclasses
 import re
 
+from .collection_members import duplicate_entry
 from .errors import ServiceLayerError, bad_request
 from .schema import ENTITY_SETS, USER_FIELDS_MD, EntitySet, Field
 from .store import EntityStore
@@ -140,8 +141,7 @@ class UserFields:
         tables = GROUP_OF[table][0]
         taken = {r["Name"].lower() for r in self.rows() if r["TableName"] in tables}
         if name.lower() in taken:
-            raise bad_request("This entry already exists in the following tables: "
-                              f"User-Defined Fields (CUFD) '{table}', 'U_{name}'", "-2035")
+            raise duplicate_entry()
         row = defaults(USER_FIELDS_MD) | data
         self._check(row)
         out = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from .errors import bad_request, invalid_property, invalid_value
-from .schema import EntitySet, Field, enum_long
+from .schema import COLLECTION_KEYS, EntitySet, Field, enum_long
 
 DATE_RE = re.compile(
     r"^(\d{4}-\d{2}-\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
@@ -94,7 +94,7 @@ def coerce_fields(
             if not isinstance(value, list):
                 raise invalid_value(name, type_name)
             line_fields = {lf.name: lf for lf in f.lines}
-            keep = {"LineNum"} if "LineNum" in line_fields else set()
+            keep = set(COLLECTION_KEYS.get(name, ())) & set(line_fields)
             out[name] = [_coerce_line(line_fields, item, f.line_type, keep) for item in value]
             continue
         out[name] = coerce(f, value, type_name)
@@ -105,12 +105,9 @@ def _coerce_line(fields: dict[str, Field], item: object, type_name: str, keep: s
     if not isinstance(item, dict):
         raise invalid_value(type_name, type_name)
     line = coerce_fields(fields, item, type_name)
-    for name in keep:  # LineNum selects the line to update in a PATCH
-        if name in item:
-            v = item[name]
-            if not isinstance(v, int) or isinstance(v, bool):
-                raise invalid_value(name, type_name)
-            line[name] = v
+    for name in keep:  # the member's key selects the member to update in a PATCH
+        if item.get(name) is not None:
+            line[name] = coerce(fields[name], item[name], type_name)
     return line
 
 
