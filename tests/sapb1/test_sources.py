@@ -128,3 +128,36 @@ def test_remembered_hashes_are_bounded(emu, monkeypatch):
     ids, cp = poll(src, None)
     assert {f"CAP-{i:02d}" for i in range(12)} <= set(ids)
     assert len(json.loads(cp)["seen"]) == 5
+
+
+def test_a_payment_shows_on_the_invoice_poller(emu):
+    from mlc_sapb1.sources import InvoicePoller
+
+    set_clock(emu, "2024-09-01T10:00:00")
+    emu.admin_json(
+        "POST",
+        "seed",
+        {
+            "BusinessPartners": [bp("INV-C")],
+            "Items": [{"ItemCode": "INV-I", "ItemName": "Thing"}],
+        },
+    )
+    src = component(InvoicePoller, emu)
+    _, cp = poll(src, None)
+    inv = src.client.post(
+        "Invoices",
+        {"CardCode": "INV-C", "DocDueDate": "2024-09-30",
+         "DocumentLines": [{"ItemCode": "INV-I", "Quantity": 1, "UnitPrice": 40}]},
+    )  # fmt: skip
+    ids, cp = poll(src, cp)
+    assert ids == [str(inv["DocEntry"])]
+    set_clock(emu, "2024-09-01T10:00:20")  # the same minute
+    src.client.post(
+        "IncomingPayments",
+        {"CardCode": "INV-C", "CashSum": 40.0,
+         "PaymentInvoices": [{"DocEntry": inv["DocEntry"], "SumApplied": 40.0}]},
+    )  # fmt: skip
+    batches = list(src.read(cp))
+    rows = [c.payload for b in batches for c in b.changes]
+    assert [r["DocEntry"] for r in rows] == [inv["DocEntry"]]
+    assert rows[0]["PaidToDate"] == 40.0 and rows[0]["DocumentStatus"] == "bost_Close"
