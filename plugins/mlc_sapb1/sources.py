@@ -23,6 +23,7 @@ from hub import Change, ChangeBatch, Setting, Source, content_hash
 from . import odata
 from .connection import shared_client
 from .hints import drain_hints
+from .startup import check_at_start
 
 
 def _state(component) -> Any:
@@ -56,6 +57,10 @@ class ServiceLayerSource(Source):
 
     def open(self) -> None:
         self.client = shared_client(self.context.settings, _state(self))
+        select = (
+            list(self._params().get("$select", "").split(",")) if self.opts.get("select") else []
+        )
+        check_at_start(self.client, f"source {self.name}", self.entity_set, select)
 
     def close(self) -> None:
         """Keep the shared session's last use for the next run (see ``session``)."""

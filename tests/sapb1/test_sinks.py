@@ -149,13 +149,22 @@ def test_business_partner_upsert_writes_only_owned_fields(emu):
     assert sink.client.get(odata.key_path("BusinessPartners", new_code))["CardName"] == "New One"
 
 
-def test_missing_key_field_udf_stops_the_flow(emu):
+def test_missing_key_field_udf_stops_at_start(emu):
+    from hub import ConfigError
+
+    with pytest.raises(ConfigError) as err:
+        component(SalesOrderSink, emu, {"key_field": "U_NoSuchField"})
+    assert "U_NoSuchField" in str(err.value) and "sink sapb1.sales_order" in str(err.value)
+
+
+def test_key_field_missing_while_running_stops_the_flow(emu):
     from hub import FatalError
 
-    sink = component(SalesOrderSink, emu, {"key_field": "U_NoSuchField"})
+    sink = component(SalesOrderSink, emu)
+    sink.key_field = "U_RemovedSinceStart"
     with pytest.raises(FatalError) as err:
         sink.write([item(unique_code("OPP"), order())])
-    assert "U_NoSuchField" in str(err.value)
+    assert "U_RemovedSinceStart" in str(err.value)
 
 
 def test_orders_keyed_by_a_declared_udf(emu):
