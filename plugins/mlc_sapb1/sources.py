@@ -16,6 +16,7 @@ import datetime as dt
 import json
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from hub import Change, ChangeBatch, Setting, Source, content_hash
@@ -113,12 +114,32 @@ class UpdateStampPoller(ServiceLayerSource):
         if not self._reconcile_due():
             return
         cp = json.loads(checkpoint) if checkpoint else {}
-        seen: dict[str, list[str]] = cp.get("seen", {})
-        mark = cp.get("mark")  # "YYYY-MM-DD HH:MM:SS" as the server reported it
+        window = _Window(cp.get("mark"), cp.get("seen", {}))
+        start_mark = window.mark
+        newest = self._newest_stamp()
+        yield from self._read_window(start_mark, window)
+        if newest is not None and window.newest_read > newest:
+            # a record changed while this pass was paging: it moved to the end of the order
+            # and may have shifted another past a page boundary; read the window once more
+            # (what was already read is recognised by its hash and not sent again)
+            self.log.info("%s: records changed during the pass; reading again", self.name)
+            yield from self._read_window(start_mark, window)
+
+    def _newest_stamp(self) -> str | None:
+        """The newest update stamp on the server as this pass starts."""
+        params = {
+            "$select": f"{self.key_field},UpdateDate,UpdateTime",
+            "$orderby": "UpdateDate desc,UpdateTime desc",
+            "$top": 1,
+        }
+        rows = self.client.get(self.entity_set, params).get("value") or []
+        return _stamp(rows[0]) if rows else None
+
+    def _read_window(self, start_mark: str | None, w: _Window) -> Iterator[ChangeBatch]:
         overlap = dt.timedelta(minutes=self.opts["overlap_minutes"])
         params = {**self._params(), "$orderby": f"UpdateDate,UpdateTime,{self.key_field}"}
-        if mark:
-            start = dt.datetime.fromisoformat(mark) - overlap
+        if start_mark:
+            start = dt.datetime.fromisoformat(start_mark) - overlap
             day, minute = start.date().isoformat(), start.strftime("%H:%M")
             params["$filter"] = (
                 f"UpdateDate gt {odata.literal(day)} or "
@@ -130,19 +151,34 @@ class UpdateStampPoller(ServiceLayerSource):
                 key = str(row[self.key_field])
                 digest = content_hash(row)[:HASH_CHARS]
                 stamp = _stamp(row)
-                if key in seen and seen[key][0] == digest:
+                w.newest_read = max(w.newest_read, stamp)
+                if key in w.seen and w.seen[key][0] == digest:
                     continue
                 changes.append(Change(key, row))
-                seen[key] = [digest, stamp]
-                if stamp and (mark is None or stamp > mark):
-                    mark = stamp
-            if mark:
-                floor = (dt.datetime.fromisoformat(mark) - overlap - overlap).isoformat(" ")
-                seen = {k: v for k, v in seen.items() if v[1] >= floor}
-            if len(seen) > MAX_SEEN:  # bounded: the newest are kept
-                newest = sorted(seen.items(), key=lambda kv: kv[1][1])[-MAX_SEEN:]
-                seen = dict(newest)
-            yield ChangeBatch(changes, checkpoint=json.dumps({"mark": mark, "seen": seen}))
+                w.seen[key] = [digest, stamp]
+                if stamp and (w.mark is None or stamp > w.mark):
+                    w.mark = stamp
+            w.prune(overlap)
+            yield ChangeBatch(changes, checkpoint=w.checkpoint())
+
+
+@dataclass
+class _Window:
+    """The watermark and the hashes remembered from the overlap window."""
+
+    mark: str | None
+    seen: dict[str, list[str]]
+    newest_read: str = ""
+
+    def prune(self, overlap: dt.timedelta) -> None:
+        if self.mark:
+            floor = (dt.datetime.fromisoformat(self.mark) - 2 * overlap).isoformat(" ")
+            self.seen = {k: v for k, v in self.seen.items() if v[1] >= floor}
+        if len(self.seen) > MAX_SEEN:  # bounded: the newest are kept
+            self.seen = dict(sorted(self.seen.items(), key=lambda kv: kv[1][1])[-MAX_SEEN:])
+
+    def checkpoint(self) -> str:
+        return json.dumps({"mark": self.mark, "seen": self.seen})
 
 
 def _stamp(row: dict[str, Any]) -> str:
