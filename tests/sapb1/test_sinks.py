@@ -18,7 +18,8 @@ def emu(tmp_path_factory):
 
     seed = {
         "UserFieldsMD": [
-            {"TableName": "ORDR", "Name": "SFOpportunityId", "Type": "db_Alpha", "Size": 50}
+            {"TableName": "ORDR", "Name": "SFOpportunityId", "Type": "db_Alpha", "Size": 50},
+            {"TableName": "ORDR", "Name": "ShortNote", "Type": "db_Alpha", "Size": 10},
         ],
         "BusinessPartners": [
             {"CardCode": "SNK-C1", "CardName": "Acme", "CardType": "cCustomer", "Currency": "##",
@@ -184,3 +185,11 @@ def test_unanswered_partner_patch_is_sent_again(emu):
     assert res.error is None and res.target_id == "SNK-C1"
     bp = sink.client.get(odata.key_path("BusinessPartners", "SNK-C1"))
     assert bp["CardName"] == "After a drop"
+
+
+def test_a_field_too_long_is_parked_naming_the_field(emu):
+    sink = component(SalesOrderSink, emu)
+    key = unique_code("OPP")
+    (res,) = sink.write([item(key, {**order(), "U_ShortNote": "x" * 11})])
+    assert isinstance(res.error, RecordError) and res.error.field == "U_ShortNote"
+    assert "too long" in str(res.error).lower()
