@@ -19,12 +19,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from hub import Change, ChangeBatch, Setting, Source, content_hash
+from hub import Change, ChangeBatch, HubError, Setting, Source, content_hash
 
 from . import odata
 from .connection import shared_client
 from .hints import drain_hints
 from .startup import check_at_start
+from .subscriptions import check_and_record
 
 
 def _state(component) -> Any:
@@ -45,15 +46,26 @@ class ServiceLayerSource(Source):
         ),
     }
     _last_poll = 0.0
+    _last_watch = 0.0
 
     def _reconcile_due(self) -> bool:
         """Webhook hints are read every pass; the polling query at most every
-        ``reconcile_every`` seconds (0: every pass)."""
+        ``reconcile_every`` seconds (0: every pass). A due pass also looks at the hub's webhook
+        subscription (at most every 5 minutes), so a stopped one is logged and shown by
+        ``hub status``."""
         every = self.opts.get("reconcile_every") or 0.0
         now = time.monotonic()
         if every and self._last_poll and now - self._last_poll < every:
             return False
         self._last_poll = now
+        settings = self.context.settings
+        if settings.get("webhook_key") and settings.get("webhook_url"):
+            if not self._last_watch or now - self._last_watch >= SUBSCRIPTION_CHECK_EVERY:
+                self._last_watch = now
+                try:
+                    check_and_record(self.client, settings["webhook_url"], _state(self))
+                except HubError as exc:
+                    self.log.info("could not read the webhook subscription: %s", exc)
         return True
 
     def open(self) -> None:
@@ -99,6 +111,7 @@ class ServiceLayerSource(Source):
 # one window (an initial load stamped in one minute) are partly read again next pass: the hub
 # then finds them unchanged against its links and makes no sink call.
 MAX_SEEN = 2000
+SUBSCRIPTION_CHECK_EVERY = 300.0
 HASH_CHARS = 16
 
 
