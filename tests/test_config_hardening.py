@@ -157,6 +157,13 @@ def test_a_missing_explicit_config_is_an_error_not_a_fallback(env, tmp_path, how
     assert not default_data.exists() and not (tmp_path / "hub-data").exists()
 
 
+@pytest.mark.parametrize("command", [["hubtest-hello"], ["emulate", "sapb1", "--help"]])
+def test_a_missing_explicit_config_is_named_for_plugin_commands_too(env, tmp_path, command):
+    res = env.run("--config", str(tmp_path / "gone.toml"), *command)
+    assert res.returncode == 3 and "gone.toml does not exist" in res.stderr
+    assert "No such command" not in res.stderr
+
+
 def test_without_any_config_the_defaults_still_apply(env, tmp_path):
     res = env.run("status", HUB_CONFIG="")
     assert res.returncode == 0, res.stderr
