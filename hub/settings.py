@@ -120,18 +120,19 @@ def _describe_value(value: Any) -> str:
 
 
 def _out_of_bounds(setting: Setting, value: Any) -> str | None:
-    """The bound ``value`` breaks, as the message should state it, or None."""
+    """What ``value`` should have been, when it breaks a bound of ``setting``; else None."""
     if setting.type not in (int, float):
         return None
     low, high = setting.minimum, setting.maximum
+    what = _TYPE_NAMES[setting.type]
     if isinstance(value, float) and not math.isfinite(value):
         if low is not None and high is not None:
-            return f"a finite number from {low:g} to {high:g}"
+            return f"a finite number (from {low:g} to {high:g})"
         return "a finite number"
     if low is not None and value < low:
-        return f"at least {low:g}"
+        return f"{what} (at least {low:g})"
     if high is not None and value > high:
-        return f"at most {high:g}"
+        return f"{what} (at most {high:g})"
     return None
 
 
@@ -184,8 +185,7 @@ def validate(
             continue
         bound = _out_of_bounds(setting, value)
         if bound:
-            what = _TYPE_NAMES[setting.type]
-            out.problems.append(Problem(full, f"expected {what} ({bound}), got {_show(value)}"))
+            out.problems.append(Problem(full, f"expected {bound}, got {_show(value)}"))
             continue
         if setting.items is not None:
             bad = [i for i, v in enumerate(value) if not _type_ok(Setting(setting.items), v)]
