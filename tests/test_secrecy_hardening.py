@@ -66,6 +66,7 @@ def test_status_and_audit_mask_a_secret_a_plugin_put_in_its_checkpoint(leaky):
         assert TOKEN not in res.stdout + res.stderr
     assert "auth=***" in status.stdout and "auth=***" in status_json.stdout
     assert "\\\\***" in status.stdout  # masked before repr() escaped the backslash
+    assert "the checkpoint of flow leak, source leaky.cursor holds a secret" in status.stderr
 
 
 def test_ping_text_masks_the_check_detail(leaky):

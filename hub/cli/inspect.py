@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 
 import click
 
-from ..secrets import redact
+from ..secrets import redact, redact_text
 from ..store import STATUSES
 from .common import (
     EPILOG_CODES,
@@ -19,6 +20,8 @@ from .common import (
     fmt_time,
     pass_state,
 )
+
+log = logging.getLogger(__name__)
 
 
 @click.command(epilog=EPILOG_CODES)
@@ -56,6 +59,15 @@ def status(state: State, as_json: bool) -> None:
                 ],
             }
         )
+    for cps in checkpoints.values():
+        for cp in cps:
+            if isinstance(cp.value, str) and redact_text(cp.value) != cp.value:
+                log.warning(
+                    "the checkpoint of flow %s, source %s holds a secret (masked here): "
+                    "a source must never put secrets in its checkpoint",
+                    cp.flow,
+                    cp.source,
+                )
     rows = redact(rows)  # masked before any formatting (a repr would escape a secret)
     if as_json:
         emit_json(
