@@ -72,3 +72,13 @@ def test_init_help_says_what_it_overwrites(hubenv):
     text = " ".join(res.stdout.split())
     assert "Only the config file: an existing vault key and the store are kept." in text
     assert "--new-key" in text and "Refused while the store holds credentials" in text
+
+
+def test_init_into_an_unusable_place_is_a_configuration_error(hubenv, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    res = hubenv.run("init", "--data-dir", str(blocker / "data"))
+    assert res.returncode == 3 and f"--data-dir: {blocker} is not a directory" in res.stderr
+    res = hubenv.run("--config", str(blocker / "hub.toml"), "init")
+    assert res.returncode == 3 and f"{blocker} is not a directory" in res.stderr
+    assert "unexpected" not in res.stderr and not hubenv.config.exists()

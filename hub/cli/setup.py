@@ -10,6 +10,7 @@ from cryptography.fernet import Fernet
 
 from ..config import HubConfig
 from ..errors import ConfigError
+from ..paths import path_problem
 from ..plugins import PluginHost
 from ..secrets import redact_text
 from ..store import Store
@@ -89,18 +90,29 @@ def init(state: State, data_dir: Path | None, force: bool, new_key: bool) -> Non
     state.config_path = path
     if path.exists() and not force:
         raise click.ClickException(f"{path} exists; use --force to overwrite it")
+    data_what = "--data-dir" if data_dir else "the data directory"
     data_dir = (data_dir or path.parent / "hub-data").expanduser().resolve()
     env = env_keys()  # a malformed HUB_SECRET_KEY is reported before anything is written
     if env is not None and new_key:
         raise click.UsageError(f"the key comes from {KEY_ENV}: --new-key writes no key file")
+    for what, target, directory in ((data_what, data_dir, True), ("the config", path, False)):
+        problem = path_problem(target, directory=directory, writable=True)
+        if problem:
+            raise ConfigError(f"{what}: {problem}")
     planned = HubConfig(path=path, exists=True, hub={"data_dir": str(data_dir)})
-    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"{data_what}: cannot create {data_dir}: {exc.strerror}") from None
     store = Store(planned.store_url)
     try:
         vault = Vault(store, planned.key_file)
         write_key = env is None and _key_decision(vault, new_key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(EXAMPLE_CONFIG.format(data_dir=data_dir), encoding="utf-8")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(EXAMPLE_CONFIG.format(data_dir=data_dir), encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot write the config {path}: {exc.strerror}") from None
         click.echo(f"wrote {path}")
         if env is not None:
             click.echo(f"vault key: taken from {KEY_ENV}; no key file written")
