@@ -239,3 +239,26 @@ def test_env_key_rotation_resumes_with_the_key_file_it_wrote(hubenv, tmp_path, m
         assert Vault(store, tmp_path / "unused.key").get("x") == "value-x-1234"
     finally:
         store.close()
+
+
+def test_the_command_resumes_a_pending_rotation(hubenv, monkeypatch):
+    hubenv.write_config()
+    write_key_file(hubenv.data / "vault.key", Fernet.generate_key())
+    assert hubenv.run("creds", "set", "a", input="first-value-1\n").returncode == 0
+    store = Store(hubenv.store_url)
+    try:
+        key_file = hubenv.data / "vault.key"
+        rotate_with_crash(monkeypatch, store, key_file, "new-key-saved", False, random.Random(0))
+        pending = key_file.with_name("vault.key.next").read_bytes()
+        assert hubenv.run("creds", "set", "b", input="second-value-2\n").returncode == 0
+        res = hubenv.run("creds", "rotate-key")
+        assert res.returncode == 0, res.stderr
+        assert f"resuming the interrupted rotation with the key in {key_file}.next" in res.stdout
+        assert "re-encrypted 2 credential(s)" in res.stdout
+        assert (
+            key_file.read_bytes() == pending and not key_file.with_name("vault.key.next").exists()
+        )
+        expected = {"a": "first-value-1", "b": "second-value-2"}
+        assert_all_readable(store, key_file, expected, "after the resumed rotation")
+    finally:
+        store.close()
