@@ -129,7 +129,7 @@ def load(path: Path, *, required: bool = False) -> HubConfig:
     """Parse and check the file's own structure (plugins' sections are checked on load)."""
     path = Path(path)
     try:
-        exists = path.is_file() or path.exists()
+        exists = path.exists()
     except OSError as exc:  # a name too long, a loop of links
         raise ConfigError(f"cannot read configuration file {path}: {exc.strerror}") from None
     if not exists:

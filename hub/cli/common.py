@@ -83,8 +83,8 @@ class State:
 def mask_known_secrets(hub: Hub) -> None:
     """Register every secret the hub can know of for masking, without needing any of them.
 
-    Commands that never resolve the plugins' settings (``status``, ``audit``, ``creds list``)
-    still print stored text a plugin wrote; every secret reference in the config and every
+    Commands that never resolve the plugins' settings (``status``, ``audit``) still print
+    stored text a plugin wrote (checkpoints, summaries, errors); every secret reference in the config and every
     vault entry the key opens is resolved here for masking only. Anything unresolvable (an
     unset variable, no vault key) is skipped: the commands that need it report it.
     """
@@ -110,7 +110,7 @@ def setup_logging(level: str, log_file: str | None = None) -> None:
             path.parent.mkdir(parents=True, exist_ok=True)
             handlers.append(logging.FileHandler(path, encoding="utf-8"))
         except OSError as exc:
-            raise ConfigError(f"[hub] log_file: cannot write {path}: {exc.strerror}") from None
+            raise ConfigError(f"hub.log_file: cannot write {path}: {exc.strerror}") from None
     for h in list(root.handlers):
         if getattr(h, "_hub_handler", False):
             root.removeHandler(h)
