@@ -84,9 +84,10 @@ def mask_known_secrets(hub: Hub) -> None:
     """Register every secret the hub can know of for masking, without needing any of them.
 
     Commands that never resolve the plugins' settings (``status``, ``audit``) still print
-    stored text a plugin wrote (checkpoints, summaries, errors); every secret reference in the config and every
-    vault entry the key opens is resolved here for masking only. Anything unresolvable (an
-    unset variable, no vault key) is skipped: the commands that need it report it.
+    stored text a plugin wrote (checkpoints, summaries, errors): every secret reference in the
+    config and every vault entry the key opens is resolved here for masking only. Anything
+    unresolvable (an unset variable, no vault key) is skipped: the commands that need it
+    report it.
     """
     for table in hub.config.plugins.values():
         for value in table.values():
