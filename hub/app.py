@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from . import secrets
@@ -68,23 +66,9 @@ class Hub:
     # -- secrets -------------------------------------------------------------------------------
     def resolve_secret(self, ref: dict[str, str]) -> str:
         """The value a reference names, registered for masking; ConfigError says what is wrong."""
-        kind, name = next(iter(ref.items()))
-        if kind == "env":
-            value = os.environ.get(name)
-            if value is None:
-                raise ConfigError(f"environment variable {name} is not set")
-        elif kind == "file":
-            path = Path(os.path.expanduser(name))
-            if not path.is_absolute():
-                path = self.config.path.parent / path
-            try:
-                value = path.read_text(encoding="utf-8").strip()
-            except OSError as exc:
-                raise ConfigError(f"cannot read secret file {path}: {exc.strerror}") from None
-        else:
-            value = self.vault.get(name)
-        secrets.registry.add(value)
-        return value
+        return secrets.resolve_reference(
+            ref, base_dir=self.config.path.parent, vault_get=lambda name: self.vault.get(name)
+        )
 
     # -- plugins -------------------------------------------------------------------------------
     def discover(self) -> dict[str, PluginInfo]:

@@ -14,25 +14,31 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
-from .paths import default_data_dir
+from .paths import check_paths, default_data_dir
 from .settings import Problem, Setting, validate
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+DAY = 86400.0
 
 HUB_SCHEMA: dict[str, Setting] = {
     "data_dir": Setting(str, help="where the store and the vault key live"),
     "store": Setting(str, help="store URL: sqlite:///PATH or postgresql://USER@HOST:PORT/DB"),
     "key_file": Setting(str, help="vault key file (default DATA_DIR/vault.key)"),
-    "log_level": Setting(str, default="INFO", choices=LOG_LEVELS),
+    "log_level": Setting(str, default="INFO", choices=LOG_LEVELS, fold_case=True),
     "log_file": Setting(str, help="also write logs to this file"),
-    "workers": Setting(int, default=4, minimum=1, help="threads writing to sinks"),
-    "plugin_modules": Setting(list, default=[], help="local plugin modules to load by name"),
+    "workers": Setting(int, default=4, minimum=1, maximum=256, help="threads writing to sinks"),
+    "plugin_modules": Setting(
+        list, default=[], items=str, help="local plugin modules to load by name"
+    ),
     "listen": Setting(
         str, help="HOST:PORT of the hub's HTTP listener (hub run), e.g. 127.0.0.1:8480"
     ),
     "tls_cert": Setting(str, help="PEM certificate (chain) of the listener; with tls_key"),
     "tls_key": Setting(str, help="PEM private key of the listener"),
-    "max_body": Setting(int, default=1048576, minimum=1, help="largest request body, bytes (413)"),
+    "max_body": Setting(
+        int, default=1048576, minimum=1, maximum=1 << 30, help="largest request body, bytes (413)"
+    ),
 }
 
 FLOW_SCHEMA: dict[str, Setting] = {
@@ -41,11 +47,19 @@ FLOW_SCHEMA: dict[str, Setting] = {
     "matcher": Setting(str, help="name of a registered matcher"),
     "mapping": Setting(str, help="name of a registered mapping"),
     "enabled": Setting(bool, default=True),
-    "poll_interval": Setting(float, default=60.0, minimum=0, help="seconds between source passes"),
-    "max_attempts": Setting(int, default=8, minimum=1, help="attempts before a record is parked"),
-    "retry_base": Setting(float, default=1.0, minimum=0, help="first retry delay, seconds"),
-    "retry_cap": Setting(float, default=600.0, minimum=0, help="longest retry delay, seconds"),
-    "batch_size": Setting(int, minimum=1, help="override the sink's batch size"),
+    "poll_interval": Setting(
+        float, default=60.0, minimum=0, maximum=DAY, help="seconds between source passes"
+    ),
+    "max_attempts": Setting(
+        int, default=8, minimum=1, maximum=1000, help="attempts before a record is parked"
+    ),
+    "retry_base": Setting(
+        float, default=1.0, minimum=0, maximum=DAY, help="first retry delay, seconds"
+    ),
+    "retry_cap": Setting(
+        float, default=600.0, minimum=0, maximum=7 * DAY, help="longest retry delay, seconds"
+    ),
+    "batch_size": Setting(int, minimum=1, maximum=10000, help="override the sink's batch size"),
     "source_options": Setting(dict, default={}),
     "sink_options": Setting(dict, default={}),
     "matcher_options": Setting(dict, default={}),
@@ -122,18 +136,27 @@ def fail(path: Path, problems: list[Problem]) -> ConfigError:
 def load(path: Path, *, required: bool = False) -> HubConfig:
     """Parse and check the file's own structure (plugins' sections are checked on load)."""
     path = Path(path)
-    if not path.exists():
+    try:
+        exists = path.exists()
+    except OSError as exc:  # a name too long, a loop of links
+        raise ConfigError(f"cannot read configuration file {path}: {exc.strerror}") from None
+    if not exists:
         if required:
             raise ConfigError(
                 f"configuration file {path} does not exist; create one with `hub init`"
             )
         return HubConfig(path=path, exists=False, hub=validate({}, HUB_SCHEMA, "hub").values)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"configuration error in {path}: not UTF-8 text (byte {exc.start}); "
+            "save the file as UTF-8"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"configuration error in {path}: not valid TOML: {exc}") from None
     except OSError as exc:
-        raise ConfigError(f"cannot read configuration file {path}: {exc}") from None
+        raise ConfigError(f"cannot read configuration file {path}: {exc.strerror}") from None
 
     problems: list[Problem] = []
     for key in raw:
@@ -141,31 +164,61 @@ def load(path: Path, *, required: bool = False) -> HubConfig:
             problems.append(
                 Problem(key, "unknown table (expected [hub], [plugins.NAME], [flows.NAME])")
             )
-    hub_table = raw.get("hub", {})
-    if not isinstance(hub_table, dict):
-        problems.append(Problem("hub", "expected a table"))
-        hub_table = {}
+    hub_table = _table(raw, "hub", "[hub]", problems)
     hub = validate(hub_table, HUB_SCHEMA, "hub")
     problems += hub.problems
 
     plugins: dict[str, dict[str, Any]] = {}
-    for name, table in (raw.get("plugins") or {}).items():
+    for name, table in _table(raw, "plugins", "[plugins.NAME] tables", problems).items():
         if not isinstance(table, dict):
-            problems.append(Problem(f"plugins.{name}", "expected a table"))
+            problems.append(Problem(f"plugins.{name}", "expected a table [plugins.NAME]"))
             continue
         if "enabled" in table and not isinstance(table["enabled"], bool):
             problems.append(Problem(f"plugins.{name}.enabled", "expected true or false"))
         plugins[name] = table
 
     flows: dict[str, FlowConfig] = {}
-    for name, table in (raw.get("flows") or {}).items():
+    for name, table in _table(raw, "flows", "[flows.NAME] tables", problems).items():
         if not isinstance(table, dict):
-            problems.append(Problem(f"flows.{name}", "expected a table"))
+            problems.append(Problem(f"flows.{name}", "expected a table [flows.NAME]"))
             continue
         v = validate(table, FLOW_SCHEMA, f"flows.{name}")
+        if not v.problems and v.values["retry_base"] > v.values["retry_cap"]:
+            v.problems.append(
+                Problem(
+                    f"flows.{name}.retry_base",
+                    f"{v.values['retry_base']:g} is more than retry_cap "
+                    f"({v.values['retry_cap']:g}); the first delay cannot exceed the longest",
+                )
+            )
         problems += v.problems
         if not v.problems:
             flows[name] = FlowConfig(name=name, **v.values)
+    cfg = HubConfig(path=path, exists=True, hub=hub.values, plugins=plugins, flows=flows)
+    if not hub.problems:
+        problems += check_paths(cfg, hub_table)
     if problems:
         raise fail(path, problems)
-    return HubConfig(path=path, exists=True, hub=hub.values, plugins=plugins, flows=flows)
+    return cfg
+
+
+def _table(raw: dict[str, Any], key: str, expected: str, problems: list[Problem]) -> dict:
+    value = raw.get(key, {})
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        got = f"an array of tables [[{key}]]"
+    else:
+        got = _describe(value)
+    problems.append(Problem(key, f"expected {expected}, got {got}"))
+    return {}
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):
+        return "true or false"
+    return f"{type(value).__name__} {value!r}"

@@ -9,17 +9,24 @@ string or a structure reaches a log line, an audit event, a stored error or the 
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
+
+from .errors import ConfigError
 
 MASK = "***"
 _SECRET_KEY = re.compile(
     r"(pass(word)?|secret|token|api[_-]?key|authori[sz]ation|cookie|session[_-]?id|credential)",
     re.IGNORECASE,
 )
-_MIN_LEN = 4  # shorter values would mask innocent text everywhere
+MIN_SECRET_LENGTH = 4
+"""Shorter secrets are refused wherever one is resolved or stored: masking them would mask
+ordinary text everywhere (a secret ``ab`` would turn every ``ab`` of every log into ``***``),
+and leaving them unmasked would print them. No real password, token or key is that short."""
 
 
 class SecretRegistry:
@@ -35,7 +42,7 @@ class SecretRegistry:
         if isinstance(value, bytes):
             value = value.decode("utf-8", "replace")
         value = value.strip()
-        if len(value) < _MIN_LEN:
+        if len(value) < MIN_SECRET_LENGTH:  # refused where secrets are resolved and stored
             return
         with self._lock:
             if value not in self._values:
@@ -56,6 +63,53 @@ class SecretRegistry:
 
 
 registry = SecretRegistry()
+
+
+def check_secret_value(value: str, what: str) -> None:
+    """Refuse an empty, whitespace-only or too short secret with a ConfigError naming ``what``."""
+    stripped = value.strip()
+    if not stripped:
+        raise ConfigError(f"{what} is empty" + (" (only whitespace)" if value else ""))
+    if len(stripped) < MIN_SECRET_LENGTH:
+        raise ConfigError(
+            f"{what} is {len(stripped)} character(s) long; secrets shorter than "
+            f"{MIN_SECRET_LENGTH} characters are refused (they could not be masked in logs "
+            "and output without masking ordinary text)"
+        )
+
+
+def resolve_reference(
+    ref: dict[str, str], *, base_dir: Path, vault_get: Callable[[str], str]
+) -> str:
+    """The value a secret reference names, checked and registered for masking.
+
+    ``{env = "VAR"}``, ``{file = "PATH"}`` (relative to ``base_dir``, UTF-8, trailing whitespace
+    dropped) or ``{vault = "NAME"}`` (through ``vault_get``). A ConfigError says what is wrong,
+    never quoting the value.
+    """
+    kind, name = next(iter(ref.items()))
+    if kind == "env":
+        value = os.environ.get(name)
+        if value is None:
+            raise ConfigError(f"environment variable {name} is not set")
+        what = f"environment variable {name}"
+    elif kind == "file":
+        path = Path(os.path.expanduser(name))
+        if not path.is_absolute():
+            path = base_dir / path
+        try:
+            value = path.read_bytes().decode("utf-8").strip()
+        except UnicodeDecodeError:
+            raise ConfigError(f"secret file {path} is not UTF-8 text") from None
+        except OSError as exc:
+            raise ConfigError(f"cannot read secret file {path}: {exc.strerror}") from None
+        what = f"secret file {path}"
+    else:
+        value = vault_get(name)
+        what = f"vault entry {name!r}"
+    check_secret_value(value, what)
+    registry.add(value)
+    return value
 
 
 def redact_text(text: str) -> str:

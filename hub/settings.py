@@ -9,6 +9,7 @@ message instead of failing later in the middle of a flow.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,7 @@ _TYPE_NAMES = {
     list: "a list",
     dict: "a table",
 }
+_PLURALS = {str: "strings", int: "integers", float: "numbers", bool: "booleans", dict: "tables"}
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,11 @@ class Setting:
     setting must be written as a reference (``{env = "VAR"}``, ``{file = "PATH"}`` or
     ``{vault = "NAME"}``), never as a literal; the core resolves it and registers the value
     for redaction.
+
+    Numbers are checked against ``minimum`` and ``maximum`` when given; a ``float`` setting
+    never accepts ``nan`` or an infinity. ``items`` is the type every element of a ``list``
+    must have. With ``fold_case``, a string matches ``choices`` whatever its case and is
+    stored as the choice spelt.
     """
 
     type: type = str
@@ -40,6 +47,9 @@ class Setting:
     secret: bool = False
     choices: tuple[Any, ...] | None = None
     minimum: float | None = None
+    maximum: float | None = None
+    items: type | None = None
+    fold_case: bool = False
 
     def describe(self) -> str:
         what = _TYPE_NAMES.get(self.type, self.type.__name__)
@@ -47,8 +57,14 @@ class Setting:
             what = 'a secret reference such as {env = "VAR"}, {file = "PATH"} or {vault = "NAME"}'
         if self.choices:
             what += " (one of " + ", ".join(repr(c) for c in self.choices) + ")"
-        if self.minimum is not None:
+        if self.items is not None:
+            what += " of " + _PLURALS.get(self.items, f"{self.items.__name__} values")
+        if self.minimum is not None and self.maximum is not None:
+            what += f" (from {self.minimum:g} to {self.maximum:g})"
+        elif self.minimum is not None:
             what += f" (at least {self.minimum:g})"
+        elif self.maximum is not None:
+            what += f" (at most {self.maximum:g})"
         return what
 
 
@@ -103,6 +119,29 @@ def _describe_value(value: Any) -> str:
     return f"{type(value).__name__} {value!r}"
 
 
+def _out_of_bounds(setting: Setting, value: Any) -> str | None:
+    """What ``value`` should have been, when it breaks a bound of ``setting``; else None."""
+    if setting.type not in (int, float):
+        return None
+    low, high = setting.minimum, setting.maximum
+    what = _TYPE_NAMES[setting.type]
+    if isinstance(value, float) and not math.isfinite(value):
+        if low is not None and high is not None:
+            return f"a finite number (from {low:g} to {high:g})"
+        return "a finite number"
+    if low is not None and value < low:
+        return f"{what} (at least {low:g})"
+    if high is not None and value > high:
+        return f"{what} (at most {high:g})"
+    return None
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, int) and abs(value) >= 10**15:
+        return f"{value} (about {value:.1e})"
+    return repr(value)
+
+
 def validate(
     table: Mapping[str, Any], schema: Schema, prefix: str, *, ignore: tuple[str, ...] = ()
 ) -> Validated:
@@ -139,12 +178,25 @@ def validate(
                 Problem(full, f"expected {setting.describe()}, got {_describe_value(value)}")
             )
             continue
+        if setting.fold_case and isinstance(value, str) and setting.choices:
+            value = next((c for c in setting.choices if c.lower() == value.lower()), value)
         if setting.choices and value not in setting.choices:
             out.problems.append(Problem(full, f"expected {setting.describe()}, got {value!r}"))
             continue
-        if setting.minimum is not None and value < setting.minimum:
-            out.problems.append(Problem(full, f"expected {setting.describe()}, got {value!r}"))
+        bound = _out_of_bounds(setting, value)
+        if bound:
+            out.problems.append(Problem(full, f"expected {bound}, got {_show(value)}"))
             continue
+        if setting.items is not None:
+            bad = [i for i, v in enumerate(value) if not _type_ok(Setting(setting.items), v)]
+            if bad:
+                out.problems.append(
+                    Problem(
+                        f"{full}[{bad[0]}]",
+                        f"expected {setting.describe()}, got {_describe_value(value[bad[0]])}",
+                    )
+                )
+                continue
         out.values[key] = float(value) if setting.type is float else value
     for key, setting in schema.items():
         if key in out.values or key in ignore:

@@ -3,9 +3,15 @@
 Entries are Fernet tokens (AES-128-CBC with HMAC-SHA256: authenticated encryption). The key
 comes from ``HUB_SECRET_KEY`` (several keys may be given, comma-separated: the first encrypts,
 all decrypt) or from the key file ``<data_dir>/vault.key``, which must not be readable by group
-or others. During ``rotate-key`` a new key is written to ``vault.key.next``; entries are
-re-encrypted in one transaction and then the new key replaces the old. Until that last step
-both keys decrypt, so a rotation interrupted at any point loses nothing.
+or others.
+
+Rotation (``hub creds rotate-key``) is safe against being interrupted at any point, any number
+of times. The new key is saved first (``vault.key.next``, or the ``--write-key`` file with
+``HUB_SECRET_KEY``), and while it exists it is a *pending* key: it decrypts, and it encrypts
+anything stored meanwhile. Every entry is then re-encrypted under it in one transaction, the
+result is checked (every entry must decrypt with the new key alone), and only then does the new
+key replace the old one. A rotation that finds a pending key resumes with it instead of making
+another, so no key that still encrypts an entry is ever overwritten or deleted.
 """
 
 from __future__ import annotations
@@ -24,36 +30,95 @@ from .store.models import VaultEntry
 from .store.store import Store
 
 KEY_ENV = "HUB_SECRET_KEY"
+MAX_NAME_LENGTH = 200
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms without directory handles
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def write_key_file(path: Path, key: bytes) -> None:
-    """Write ``key`` to ``path`` with mode 0600 (created so, never briefly wider)."""
+    """Write ``key`` to ``path`` with mode 0600 (created so, never briefly wider), durably."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as fh:
         fh.write(key + b"\n")
+        fh.flush()
+        os.fsync(fh.fileno())
     os.chmod(tmp, 0o600)
     os.replace(tmp, path)
+    _fsync_dir(path.parent)
 
 
-def _read_key_file(path: Path) -> bytes:
-    mode = stat.S_IMODE(path.stat().st_mode)
+def read_key_file(path: Path) -> bytes:
+    """The key in ``path``; a VaultError says what is wrong with the file."""
+    try:
+        st = path.stat()
+    except OSError as exc:
+        raise VaultError(f"cannot read key file {path}: {exc.strerror}") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise VaultError(
+            f"key file {path} is not a regular file; point [hub] key_file at the vault key file"
+        )
+    mode = stat.S_IMODE(st.st_mode)
     if mode & 0o077:
         raise VaultError(
             f"key file {path} is readable by group or others (mode {mode:04o}); "
             f"run: chmod 600 {path}"
         )
-    return path.read_bytes().strip()
+    try:
+        return path.read_bytes().strip()
+    except OSError as exc:
+        raise VaultError(f"cannot read key file {path}: {exc.strerror}") from None
+
+
+def env_keys() -> list[bytes] | None:
+    """The keys in ``HUB_SECRET_KEY`` (None when it is unset or empty)."""
+    env = os.environ.get(KEY_ENV)
+    if not env:
+        return None
+    parts = env.split(",")
+    keys = []
+    for i, part in enumerate(parts, start=1):
+        if not part.strip():
+            raise VaultError(
+                f"{KEY_ENV} is set but key {i} of {len(parts)} is empty; expected one or more "
+                "vault keys separated by commas (the first encrypts, all decrypt)"
+            )
+        keys.append(part.strip().encode())
+    return keys
 
 
 def _fernet(key: bytes, where: str) -> Fernet:
     try:
-        return Fernet(key)
-    except (ValueError, TypeError) as exc:
+        fernet = Fernet(key)
+    except (ValueError, TypeError):
         raise VaultError(
             f"{where} does not hold a valid vault key (32 url-safe base64 bytes)"
-        ) from exc
+        ) from None
+    secrets.registry.add(key)  # a key is a secret too: never printed
+    return fernet
+
+
+def check_name(name: str) -> None:
+    """A credential name: 1 to 200 printable characters, no surrounding whitespace."""
+    if not isinstance(name, str) or not name or len(name) > MAX_NAME_LENGTH:
+        raise VaultError(f"a credential name must be 1 to {MAX_NAME_LENGTH} characters")
+    if not name.isprintable() or any(0xD800 <= ord(c) <= 0xDFFF for c in name):
+        raise VaultError(
+            f"credential name {name!r} contains control or unprintable characters; "
+            "use letters, digits and punctuation"
+        )
+    if name != name.strip():
+        raise VaultError(f"credential name {name!r} starts or ends with whitespace")
 
 
 @dataclass
@@ -75,14 +140,14 @@ class Vault:
     # -- keys --------------------------------------------------------------------------------
     def _load_keys(self) -> list[Fernet]:
         keys: list[Fernet] = []
-        env = os.environ.get(KEY_ENV)
-        if self.next_key_file.exists():  # a rotation was interrupted: the new key first
-            keys.append(_fernet(_read_key_file(self.next_key_file), str(self.next_key_file)))
-        if env:
-            for i, part in enumerate(p for p in env.split(",") if p.strip()):
-                keys.append(_fernet(part.strip().encode(), f"{KEY_ENV} (key {i + 1})"))
-        elif self.key_file.exists():
-            keys.append(_fernet(_read_key_file(self.key_file), str(self.key_file)))
+        env = env_keys()
+        if self.next_key_file.exists():  # a pending rotation: the new key first
+            keys.append(_fernet(read_key_file(self.next_key_file), str(self.next_key_file)))
+        if env is not None:
+            for i, key in enumerate(env):
+                keys.append(_fernet(key, f"{KEY_ENV} (key {i + 1})"))
+        elif self.key_file.exists() or self.key_file.is_symlink():
+            keys.append(_fernet(read_key_file(self.key_file), str(self.key_file)))
         if not keys:
             raise VaultError(
                 f"no vault key: set {KEY_ENV} or run `hub init` to create {self.key_file}"
@@ -100,9 +165,13 @@ class Vault:
 
     # -- entries -----------------------------------------------------------------------------
     def set(self, name: str, value: str) -> None:
-        if not name or len(name) > 200:
-            raise VaultError("a credential name must be 1 to 200 characters")
-        token = self._cipher().encrypt(value.encode()).decode()
+        check_name(name)
+        secrets.check_secret_value(value, f"credential {name!r}")
+        try:
+            plain = value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise VaultError(f"credential {name!r}: the secret is not valid text") from None
+        token = self._cipher().encrypt(plain).decode()
         now = time.time()
         with self.store.transaction():
             VaultEntry.insert(
@@ -128,9 +197,23 @@ class Vault:
         secrets.registry.add(value)
         return value
 
+    def values(self) -> list[str]:
+        """Every entry this key decrypts (for masking); entries it cannot read are skipped."""
+        cipher = self._cipher()
+        out = []
+        for row in VaultEntry.select(VaultEntry.ciphertext):
+            try:
+                out.append(cipher.decrypt(row.ciphertext.encode()).decode())
+            except InvalidToken:
+                continue
+        return out
+
     def delete(self, name: str) -> bool:
         with self.store.transaction():
             return VaultEntry.delete().where(VaultEntry.name == name).execute() > 0
+
+    def count(self) -> int:
+        return VaultEntry.select().count()
 
     def list(self) -> list[VaultInfo]:
         return [
@@ -138,37 +221,65 @@ class Vault:
             for r in VaultEntry.select().order_by(VaultEntry.name)
         ]
 
-    def rotate(self, new_key: bytes | None = None) -> tuple[int, bytes]:
-        """Re-encrypt every entry under a new key. Returns (entries, new key).
+    # -- rotation ----------------------------------------------------------------------------
+    def pending_key_file(self, write_key: Path | None = None) -> Path:
+        """Where the new key of a rotation lives until it is in force."""
+        if env_keys() is not None:
+            if write_key is None:
+                raise VaultError(
+                    f"the key comes from {KEY_ENV}: pass --write-key FILE for the new key"
+                )
+            return Path(write_key)
+        return self.next_key_file
 
-        With a key file: the new key goes to ``vault.key.next`` first, then every entry is
-        re-encrypted in one transaction, then the new key replaces ``vault.key``. With
-        ``HUB_SECRET_KEY`` the caller must put the returned key in the environment.
+    def rotate(
+        self, new_key: bytes | None = None, *, write_key: Path | None = None
+    ) -> tuple[int, bytes]:
+        """Re-encrypt every entry under a new key, or finish a rotation that was interrupted.
+
+        With a key file the new key goes to ``vault.key.next``; with ``HUB_SECRET_KEY`` it goes
+        to ``write_key`` and the caller puts it first in the environment afterwards. When that
+        file already holds a key, the rotation resumes with it (``new_key`` is then ignored).
+        Returns (entries re-encrypted, the new key).
         """
-        new_key = new_key or Fernet.generate_key()
-        old = self.keys
-        new = _fernet(new_key, "the new key")
-        using_file = not os.environ.get(KEY_ENV)
-        if using_file:
-            write_key_file(self.next_key_file, new_key)
-        both = MultiFernet([new, *old])
+        env = env_keys()
+        pending_file = self.pending_key_file(write_key)
+        current = self.keys  # an unusable current key stops us before anything changes
+        resumed = pending_file.exists() or pending_file.is_symlink()
+        if resumed:
+            new_key = read_key_file(pending_file)
+            if env is not None and env[0] == new_key:
+                raise VaultError(
+                    f"{pending_file} holds the key already first in {KEY_ENV}: that rotation "
+                    "is complete; give --write-key a new file for the next key"
+                )
+            new = _fernet(new_key, str(pending_file))
+        else:
+            new_key = new_key or Fernet.generate_key()
+            new = _fernet(new_key, "the new key")
+            write_key_file(pending_file, new_key)  # saved before any entry depends on it
+        created_here = not resumed
         try:
-            count = self._reencrypt(both)
+            count = self._reencrypt(MultiFernet([new, *current]))
+            self._check_all_under(new)
         except BaseException:
-            if using_file and self.next_key_file.exists():
-                self.next_key_file.unlink()  # nothing changed: the old key stays in force
+            if created_here:
+                self._discard_if_unused(pending_file, new)
             raise
-        if using_file:
-            os.replace(self.next_key_file, self.key_file)
-        self._keys = [new]
+        if env is None:
+            os.replace(pending_file, self.key_file)  # the old key retires only now
+            _fsync_dir(self.key_file.parent)
+            self._keys = [new]
+        else:
+            self._keys = [new, *current]
         return count, new_key
 
-    def _reencrypt(self, both: MultiFernet) -> int:
+    def _reencrypt(self, cipher: MultiFernet) -> int:
         with self.store.transaction():
             rows = list(VaultEntry.select())
             for row in rows:
                 try:
-                    token = both.rotate(row.ciphertext.encode()).decode()
+                    token = cipher.rotate(row.ciphertext.encode()).decode()
                 except InvalidToken:
                     raise VaultError(
                         f"credential {row.name!r} cannot be decrypted with the current key; "
@@ -178,3 +289,27 @@ class Vault:
                     VaultEntry.name == row.name
                 ).execute()
         return len(rows)
+
+    def _check_all_under(self, new: Fernet) -> None:
+        """Every entry must decrypt with ``new`` alone before the old key may go."""
+        for row in VaultEntry.select(VaultEntry.name, VaultEntry.ciphertext):
+            try:
+                new.decrypt(row.ciphertext.encode())
+            except InvalidToken:
+                raise VaultError(
+                    f"credential {row.name!r} was stored under the old key during the rotation; "
+                    "both keys were kept: run `hub creds rotate-key` again"
+                ) from None
+
+    def _discard_if_unused(self, pending_file: Path, new: Fernet) -> None:
+        """Remove a new key this call saved, unless an entry is already encrypted with it."""
+        try:
+            for row in VaultEntry.select(VaultEntry.ciphertext):
+                try:
+                    new.decrypt(row.ciphertext.encode())
+                    return  # something depends on it: keep it, the next rotation resumes
+                except InvalidToken:
+                    continue
+            pending_file.unlink(missing_ok=True)
+        except Exception:  # the store is unreachable: keeping the key is always safe
+            return

@@ -10,11 +10,17 @@ from pathlib import Path
 from typing import Any
 
 import click
+import peewee as pw
 
 from .. import config as config_mod
+from .. import secrets
 from ..app import Hub
+from ..errors import ConfigError, HubError
 from ..paths import default_config_path
-from ..secrets import RedactingFilter, redact
+from ..secrets import RedactingFilter, redact, redact_text
+from ..settings import is_secret_ref
+
+log = logging.getLogger(__name__)
 
 # Exit codes (documented in README.md, "Exit codes").
 EXIT_OK = 0
@@ -43,23 +49,30 @@ class State:
         self.log_level = log_level
         self._hub: Hub | None = None
         self._config: config_mod.HubConfig | None = None
+        self._masked = False
 
     @property
     def path(self) -> Path:
         return self.config_path or default_config_path()
 
     def config(self, *, required: bool = False) -> config_mod.HubConfig:
+        """The checked config. A path given with --config or $HUB_CONFIG must exist."""
+        required = required or self.config_path is not None
         if self._config is None or (required and not self._config.exists):
-            self._config = config_mod.load(self.path, required=required)
+            cfg = config_mod.load(self.path, required=required)
             setup_logging(
-                self.log_level or self._config.hub.get("log_level") or "INFO",
-                self._config.hub.get("log_file"),
+                self.log_level or cfg.hub.get("log_level") or "INFO", cfg.hub.get("log_file")
             )
+            self._config = cfg
         return self._config
 
-    def hub(self, *, required: bool = False) -> Hub:
+    def hub(self, *, required: bool = False, mask_stored: bool = False) -> Hub:
+        """The hub; ``mask_stored`` for commands that print what the store holds."""
         if self._hub is None:
             self._hub = Hub(self.config(required=required))
+        if mask_stored and not self._masked:
+            self._masked = True
+            mask_known_secrets(self._hub)
         return self._hub
 
     def close(self) -> None:
@@ -67,21 +80,52 @@ class State:
             self._hub.close()
 
 
+def mask_known_secrets(hub: Hub) -> None:
+    """Register every secret the hub can know of for masking, without needing any of them.
+
+    Commands that never resolve the plugins' settings (``status``, ``audit``) still print
+    stored text a plugin wrote (checkpoints, summaries, errors): every secret reference in the
+    config and every vault entry the key opens is resolved here for masking only. Anything
+    unresolvable (an unset variable, no vault key) is skipped: the commands that need it
+    report it.
+    """
+    for table in hub.config.plugins.values():
+        for value in table.values():
+            if is_secret_ref(value):
+                try:
+                    hub.resolve_secret(value)
+                except (HubError, ValueError):
+                    continue
+    try:
+        secrets.registry.extend(hub.vault.values())
+    except (HubError, pw.PeeweeException, OSError) as exc:
+        log.debug("vault entries not masked: %s", exc)
+
+
 def setup_logging(level: str, log_file: str | None = None) -> None:
     root = logging.getLogger()
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if log_file:
+        path = Path(log_file).expanduser()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handlers.append(logging.FileHandler(path, encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"hub.log_file: cannot write {path}: {exc.strerror}") from None
     for h in list(root.handlers):
         if getattr(h, "_hub_handler", False):
             root.removeHandler(h)
-    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
-    if log_file:
-        Path(log_file).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        handlers.append(logging.FileHandler(Path(log_file).expanduser(), encoding="utf-8"))
     for h in handlers:
         h.setFormatter(logging.Formatter(LOG_FORMAT))
         h.addFilter(RedactingFilter())
         h._hub_handler = True  # type: ignore[attr-defined]
         root.addHandler(h)
     root.setLevel(level.upper())
+
+
+def echo(text: str = "", *, err: bool = False) -> None:
+    """``click.echo`` with every known secret masked."""
+    click.echo(redact_text(text), err=err)
 
 
 def emit_json(data: Any) -> None:

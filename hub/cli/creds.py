@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import click
-from cryptography.fernet import Fernet
 
-from ..vault import KEY_ENV, write_key_file
+from ..vault import KEY_ENV, env_keys
 from .common import EPILOG_CODES, EXIT_NOT_FOUND, State, emit_json, fmt_time, pass_state
 
 
@@ -33,9 +31,7 @@ def set_(state: State, name: str, from_stdin: bool) -> None:
         value = sys.stdin.read().rstrip("\r\n")
     else:
         value = click.prompt(f"secret for {name}", hide_input=True, confirmation_prompt=True)
-    if not value:
-        raise click.ClickException("empty secret: nothing stored")
-    state.hub().vault.set(name, value)
+    state.hub().vault.set(name, value)  # refuses bad names and empty or too short secrets
     click.echo(f"stored {name}")
 
 
@@ -80,26 +76,29 @@ def delete(state: State, name: str) -> None:
 @click.option(
     "--write-key",
     type=click.Path(dir_okay=False, path_type=Path),
-    help=f"With {KEY_ENV}: file (mode 0600) to receive the new key.",
+    help=f"With {KEY_ENV}: file (mode 0600) to receive the new key. If it already holds "
+    "a key from an interrupted rotation, that rotation is resumed with it.",
 )
 @pass_state
 def rotate_key(state: State, write_key: Path | None) -> None:
     """Re-encrypt every credential under a new key.
 
-    With a key file, the new key replaces it once every entry is re-encrypted; until then
-    the old key keeps working. With HUB_SECRET_KEY, pass --write-key and then put the new key
-    first in HUB_SECRET_KEY (keys may be comma-separated: the first encrypts, all decrypt).
+    The new key is saved first (vault.key.next beside the key file, or the --write-key file
+    with HUB_SECRET_KEY); then every entry is re-encrypted and checked; only then does the new
+    key replace the old one. Interrupted at any point, nothing is lost: both keys keep
+    working, and the next rotate-key resumes with the saved key instead of making another.
+    With HUB_SECRET_KEY, put the new key first in HUB_SECRET_KEY afterwards (keys may be
+    comma-separated: the first encrypts, all decrypt).
     """
     vault = state.hub().vault
-    if os.environ.get(KEY_ENV) and not write_key:
+    if env_keys() is not None and not write_key:
         raise click.UsageError(
             f"the key comes from {KEY_ENV}: pass --write-key FILE for the new key"
         )
-    _ = vault.keys  # fail now, before anything changes, if the current key is unusable
-    new_key = Fernet.generate_key()
-    if write_key:  # saved before any entry depends on it
-        write_key_file(write_key, new_key)
-    count, _ = vault.rotate(new_key)
+    pending = vault.pending_key_file(write_key)
+    if pending.exists():
+        click.echo(f"resuming the interrupted rotation with the key in {pending}")
+    count, _ = vault.rotate(write_key=write_key)
     if write_key:
         click.echo(
             f"re-encrypted {count} credential(s); new key written to {write_key}: "

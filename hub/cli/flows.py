@@ -9,6 +9,7 @@ import click
 
 from ..engine import Engine
 from ..engine.dryrun import dry_run as plan_dry_run
+from ..errors import ConfigError
 from ..listener import start_listener
 from ..store import PARKED, STATUSES
 from .common import (
@@ -70,7 +71,10 @@ def run(state: State) -> None:
     hub.load_plugins()
     names = [n for n, f in hub.config.flows.items() if f.enabled]
     if not names:
-        raise click.ClickException(f"no enabled flow in {hub.config.path}")
+        raise ConfigError(
+            f"configuration error in {hub.config.path}: no enabled flow to run "
+            "(add a [flows.NAME] table, or set enabled = true in one)"
+        )
     engine = Engine(hub, names)
     listener = start_listener(hub)
     click.echo(f"running {', '.join(names)}; Ctrl-C to stop", err=True)

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 
 import click
 
+from ..secrets import redact, redact_text
 from ..store import STATUSES
 from .common import (
     EPILOG_CODES,
     EXIT_NOT_FOUND,
     State,
+    echo,
     emit_json,
     fmt_age,
     fmt_time,
     pass_state,
 )
+
+log = logging.getLogger(__name__)
 
 
 @click.command(epilog=EPILOG_CODES)
@@ -24,7 +29,7 @@ from .common import (
 @pass_state
 def status(state: State, as_json: bool) -> None:
     """Per flow and source: checkpoint, lag and records by status."""
-    hub = state.hub()
+    hub = state.hub(mask_stored=True)
     store = hub.store
     now = time.time()
     counts = store.counts()
@@ -55,6 +60,16 @@ def status(state: State, as_json: bool) -> None:
             }
         )
     warnings = hub.status_warnings()
+    for cps in checkpoints.values():
+        for cp in cps:
+            if isinstance(cp.value, str) and redact_text(cp.value) != cp.value:
+                log.warning(
+                    "the checkpoint of flow %s, source %s holds a secret (masked here): "
+                    "a source must never put secrets in its checkpoint",
+                    cp.flow,
+                    cp.source,
+                )
+    rows = redact(rows)  # masked before any formatting (a repr would escape a secret)
     if as_json:
         emit_json(
             {
@@ -66,24 +81,24 @@ def status(state: State, as_json: bool) -> None:
         )
         return
     for w in warnings:
-        click.echo(f"warning: {w}", err=True)
-    click.echo(f"store: {store.describe()} (schema version {store.schema_version()})")
+        echo(f"warning: {w}", err=True)
+    echo(f"store: {store.describe()} (schema version {store.schema_version()})")
     if not rows:
-        click.echo("no flows configured and nothing stored yet")
+        echo("no flows configured and nothing stored yet")
     for r in rows:
         flag = "" if r["configured"] else " (not in the config)"
         if r["configured"] and not r["enabled"]:
             flag = " (disabled)"
-        click.echo(f"\n{r['flow']}{flag}")
-        click.echo("  records: " + ", ".join(f"{s} {n}" for s, n in r["records"].items()))
-        click.echo(f"  lag: {fmt_age(r['lag_seconds']) if r['lag_seconds'] else 'none'}")
+        echo(f"\n{r['flow']}{flag}")
+        echo("  records: " + ", ".join(f"{s} {n}" for s, n in r["records"].items()))
+        echo(f"  lag: {fmt_age(r['lag_seconds']) if r['lag_seconds'] else 'none'}")
         for s in r["sources"]:
-            click.echo(
+            echo(
                 f"  source {s['source']}: checkpoint {s['checkpoint']!r} "
                 f"at {s['updated']} ({fmt_age(s['age_seconds'])} ago)"
             )
         if not r["sources"]:
-            click.echo("  source: no checkpoint yet")
+            echo("  source: no checkpoint yet")
 
 
 @click.command(epilog=EPILOG_CODES)
@@ -92,10 +107,10 @@ def status(state: State, as_json: bool) -> None:
 @pass_state
 def audit(state: State, record: str, as_json: bool) -> None:
     """Show the timeline of RECORD: an inbox id (#12 or 12) or an external id."""
-    store = state.hub().store
+    store = state.hub(mask_stored=True).store
     ids = store.record_ids(record)
     if not ids:
-        click.echo(f"no record matches {record!r}", err=True)
+        echo(f"no record matches {record!r}", err=True)
         raise SystemExit(EXIT_NOT_FOUND)
     out = []
     for rid in ids:
@@ -124,16 +139,17 @@ def audit(state: State, record: str, as_json: bool) -> None:
                 "events": events,
             }
         )
+    out = redact(out)
     if as_json:
         emit_json(out)
         return
     for r in out:
-        click.echo(
+        echo(
             f"#{r['id']} {r['flow']}/{r['object_type']}/{r['external_id']}: {r['status']} "
             f"after {r['attempts']} attempt(s)"
         )
         if r["last_error"]:
-            click.echo(f"  last error: {r['last_error']}")
+            echo(f"  last error: {r['last_error']}")
         for e in r["events"]:
             dur = f" {e['duration_ms']}ms" if e["duration_ms"] is not None else ""
             detail = ""
@@ -141,7 +157,7 @@ def audit(state: State, record: str, as_json: bool) -> None:
                 detail = "  " + ", ".join(
                     f"{k}={v}" for k, v in e["summary"].items() if v is not None
                 )
-            click.echo(f"  {e['at']}  {e['step']:<9}{dur}{detail}")
+            echo(f"  {e['at']}  {e['step']:<9}{dur}{detail}")
 
 
 COMMANDS = [status, audit]

@@ -25,6 +25,7 @@ class HubGroup(click.Group):
     """The top-level group: maps hub errors to exit codes and adds plugins' commands lazily."""
 
     _plugin_commands_loaded = False
+    _config_error: ConfigError | None = None
 
     def _load_plugin_commands(self, ctx: click.Context) -> None:
         if self._plugin_commands_loaded:
@@ -37,8 +38,9 @@ class HubGroup(click.Group):
             cfg = state.config()
             disabled = set(cfg.disabled_plugins())
             modules = cfg.hub.get("plugin_modules") or []
-        except ConfigError:
-            return  # reported when a command needs the config
+        except ConfigError as exc:
+            self._config_error = exc  # reported when a command needs the config
+            return
         host = PluginHost()
         for name, info in discover(modules).items():
             if name in disabled:
@@ -62,6 +64,10 @@ class HubGroup(click.Group):
         if cmd is None or name == "emulate":
             self._load_plugin_commands(ctx)
             cmd = super().get_command(ctx, name)
+        if cmd is None and self._config_error is not None:
+            # a plugin's command may be missing only because the config is bad: say so
+            click.echo(f"error: {redact_text(str(self._config_error))}", err=True)
+            ctx.exit(common.EXIT_CONFIG)
         return cmd
 
     def invoke(self, ctx: click.Context):
@@ -118,7 +124,19 @@ def cli(ctx: click.Context, config_path: Path | None, log_level: str | None) -> 
         ctx.obj = State(config_path, log_level)
 
 
-@cli.group(epilog=EPILOG)
+class EmulateGroup(click.Group):
+    """``hub emulate``: its commands come from plugins, so a bad config can hide them."""
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        cmd = super().get_command(ctx, name)
+        error = getattr(ctx.find_root().command, "_config_error", None)
+        if cmd is None and error is not None:
+            click.echo(f"error: {redact_text(str(error))}", err=True)
+            ctx.exit(common.EXIT_CONFIG)
+        return cmd
+
+
+@cli.group(cls=EmulateGroup, epilog=EPILOG)
 def emulate() -> None:
     """Run a local emulator of a system (commands come from installed emulator plugins)."""
 

@@ -8,9 +8,13 @@ from pathlib import Path
 import click
 from cryptography.fernet import Fernet
 
+from ..config import HubConfig
+from ..errors import ConfigError
+from ..paths import path_problem
 from ..plugins import PluginHost
+from ..secrets import redact_text
 from ..store import Store
-from ..vault import KEY_ENV, write_key_file
+from ..vault import KEY_ENV, Vault, env_keys, write_key_file
 from .common import EPILOG_CODES, EXIT_INCOMPLETE, State, emit_json, pass_state
 
 EXAMPLE_CONFIG = """\
@@ -60,34 +64,94 @@ path = "{data_dir}/demo-out"
     type=click.Path(file_okay=False, path_type=Path),
     help="Data directory to write into the config (default: ./hub-data beside it).",
 )
-@click.option("--force", is_flag=True, help="Overwrite an existing config file.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Overwrite an existing config file with the example. Only the config file: an "
+    "existing vault key and the store are kept.",
+)
+@click.option(
+    "--new-key",
+    is_flag=True,
+    help="Replace the vault key file with a new key. Refused while the store holds "
+    "credentials (they would become unreadable): change the key of a vault in use with "
+    "`hub creds rotate-key`.",
+)
 @pass_state
-def init(state: State, data_dir: Path | None, force: bool) -> None:
-    """Write a commented example config, a new vault key (mode 0600) and an empty store.
+def init(state: State, data_dir: Path | None, force: bool, new_key: bool) -> None:
+    """Write a commented example config, a vault key (mode 0600) and an empty store.
 
-    The config goes to --config, $HUB_CONFIG, or ./hub.toml.
+    The config goes to --config, $HUB_CONFIG, or ./hub.toml. An existing config is
+    overwritten only with --force. An existing vault key is never overwritten: it encrypts
+    the stored credentials (--new-key replaces it only while the vault is empty). The store
+    is created if missing and never emptied.
     """
     path = state.config_path or Path(os.environ.get("HUB_CONFIG") or "hub.toml")
     state.config_path = path
     if path.exists() and not force:
         raise click.ClickException(f"{path} exists; use --force to overwrite it")
+    data_what = "--data-dir" if data_dir else "the data directory"
     data_dir = (data_dir or path.parent / "hub-data").expanduser().resolve()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(EXAMPLE_CONFIG.format(data_dir=data_dir), encoding="utf-8")
-    click.echo(f"wrote {path}")
-    data_dir.mkdir(parents=True, exist_ok=True)
-    cfg = state.config()
-    key_file = cfg.key_file
-    if os.environ.get(KEY_ENV):
-        click.echo(f"vault key: taken from {KEY_ENV}; no key file written")
-    elif key_file.exists() and not force:
-        click.echo(f"vault key: kept {key_file}")
-    else:
-        write_key_file(key_file, Fernet.generate_key())
-        click.echo(f"vault key: wrote {key_file} (mode 0600); back it up, it cannot be recovered")
-    store = Store(cfg.store_url)
-    click.echo(f"store: {store.describe()} (schema version {store.schema_version()})")
-    store.close()
+    env = env_keys()  # a malformed HUB_SECRET_KEY is reported before anything is written
+    if env is not None and new_key:
+        raise click.UsageError(f"the key comes from {KEY_ENV}: --new-key writes no key file")
+    for what, target, directory in ((data_what, data_dir, True), ("the config", path, False)):
+        problem = path_problem(target, directory=directory, writable=True)
+        if problem:
+            raise ConfigError(f"{what}: {problem}")
+    planned = HubConfig(path=path, exists=True, hub={"data_dir": str(data_dir)})
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"{data_what}: cannot create {data_dir}: {exc.strerror}") from None
+    store = Store(planned.store_url)
+    try:
+        vault = Vault(store, planned.key_file)
+        write_key = env is None and _key_decision(vault, new_key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(EXAMPLE_CONFIG.format(data_dir=data_dir), encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot write the config {path}: {exc.strerror}") from None
+        click.echo(f"wrote {path}")
+        if env is not None:
+            click.echo(f"vault key: taken from {KEY_ENV}; no key file written")
+        elif write_key:
+            vault.next_key_file.unlink(missing_ok=True)  # the vault is empty: nothing pending
+            write_key_file(vault.key_file, Fernet.generate_key())
+            click.echo(
+                f"vault key: wrote {vault.key_file} (mode 0600); back it up, it cannot be recovered"
+            )
+        else:
+            click.echo(f"vault key: kept {vault.key_file}")
+        click.echo(f"store: {store.describe()} (schema version {store.schema_version()})")
+    finally:
+        store.close()
+    state.config()
+
+
+def _key_decision(vault: Vault, new_key: bool) -> bool:
+    """Whether to write a new key file; refuses whenever that would orphan credentials."""
+    key_file = vault.key_file
+    has_key = key_file.exists() or key_file.is_symlink()
+    if has_key and not new_key:
+        return False
+    count = vault.count()
+    if count and has_key:
+        raise ConfigError(
+            f"--new-key refused: the vault in {vault.store.describe()} holds {count} "
+            f"credential(s) encrypted with {key_file}; a new key would make them unreadable. "
+            "Change the key with `hub creds rotate-key`, or delete them first "
+            "(`hub creds delete NAME`)."
+        )
+    if count and not new_key:
+        raise ConfigError(
+            f"{key_file} does not exist but the vault in {vault.store.describe()} holds "
+            f"{count} credential(s) encrypted with a key: restore the key file from its "
+            f"backup or set {KEY_ENV}; `hub init --new-key` starts a new key instead and "
+            "leaves them unreadable until they are set again"
+        )
+    return True
 
 
 @click.command(epilog=EPILOG_CODES)
@@ -126,7 +190,7 @@ def plugins(state: State, as_json: bool) -> None:
         flag = "enabled " if r["enabled"] else "disabled"
         click.echo(f"{r['name']:<22} {r['version'] or '-':<10} {flag}  {r['distribution'] or ''}")
         if r["error"]:
-            click.echo(f"    error: {r['error']}")
+            click.echo(f"    error: {redact_text(r['error'])}")
         else:
             click.echo(f"    hooks: {', '.join(r['hooks']) or '-'}")
 
@@ -152,10 +216,8 @@ def ping(state: State, as_json: bool) -> None:
             click.echo("no enabled plugin has checks")
         for r in rows:
             mark = "PASS" if r["ok"] else "FAIL"
-            click.echo(
-                f"{mark}  {r['plugin']}: {r['check']}"
-                + (f" - {r['detail']}" if r["detail"] else "")
-            )
+            line = f"{mark}  {r['plugin']}: {r['check']}"
+            click.echo(redact_text(line + (f" - {r['detail']}" if r["detail"] else "")))
     if failed:
         raise SystemExit(EXIT_INCOMPLETE)
 

@@ -19,8 +19,10 @@ SCHEMA = {
     "password": Setting(secret=True, required=True),
     "ca_bundle": Setting(str, help="PEM file of the CA that signed the Service Layer certificate"),
     "allow_http": Setting(bool, default=False, help="accept an http:// Service Layer URL"),
-    "timeout": Setting(float, default=30.0, minimum=1, help="seconds per request"),
-    "page_size": Setting(int, default=500, minimum=1, help="Prefer: odata.maxpagesize"),
+    "timeout": Setting(float, default=30.0, minimum=1, maximum=600, help="seconds per request"),
+    "page_size": Setting(
+        int, default=500, minimum=1, maximum=10000, help="Prefer: odata.maxpagesize"
+    ),
     "webhook_key": Setting(secret=True, help="HMAC key of the hub's event subscription"),
     "webhook_url": Setting(str, help="public HTTPS URL of /webhooks/sapb1 (hub sapb1 subscribe)"),
 }

@@ -40,7 +40,9 @@ class ServiceLayerSource(Source):
     key_field: ClassVar[str] = ""
     options = {
         "select": Setting(list, default=[], help="fields to read (default: all)"),
-        "page_size": Setting(int, default=0, minimum=0, help="0: the plugin's page_size"),
+        "page_size": Setting(
+            int, default=0, minimum=0, maximum=10000, help="0: the plugin's page_size"
+        ),
         "reconcile_every": Setting(
             float, default=0.0, minimum=0, help="seconds between full polls (webhooks on)"
         ),
@@ -119,7 +121,9 @@ class UpdateStampPoller(ServiceLayerSource):
     stamp_fields = ("UpdateDate", "UpdateTime")
     options = {
         **ServiceLayerSource.options,
-        "overlap_minutes": Setting(int, default=2, minimum=1, help="re-read this much"),
+        "overlap_minutes": Setting(
+            int, default=2, minimum=1, maximum=1440, help="re-read this much"
+        ),
     }
 
     def read(self, checkpoint: str | None) -> Iterator[ChangeBatch]:
@@ -228,7 +232,9 @@ class IncomingPaymentPoller(ServiceLayerSource):
     entity_set, key_field = "IncomingPayments", "DocEntry"
     options = {
         **ServiceLayerSource.options,
-        "recheck": Setting(int, default=100, minimum=0, help="recent payments read again"),
+        "recheck": Setting(
+            int, default=100, minimum=0, maximum=10000, help="recent payments read again"
+        ),
     }
 
     def read(self, checkpoint: str | None) -> Iterator[ChangeBatch]:
