@@ -18,9 +18,8 @@ import time
 from cryptography.fernet import InvalidToken, MultiFernet
 
 from .store.models import VaultEntry
+from .vault import STATE_PREFIX as PREFIX
 from .vault import Vault
-
-PREFIX = "plugin-state/"
 
 
 class PluginState:

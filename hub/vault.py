@@ -108,6 +108,15 @@ def _fernet(key: bytes, where: str) -> Fernet:
     return fernet
 
 
+# Entries under this prefix are plugin state (``hub.plugin_state``), not credentials: they are
+# re-encrypted by a rotation like the rest, but not listed, counted or masked as credentials.
+STATE_PREFIX = "plugin-state/"
+
+
+def _credentials(query):
+    return query.where(~VaultEntry.name.startswith(STATE_PREFIX))
+
+
 def check_name(name: str) -> None:
     """A credential name: 1 to 200 printable characters, no surrounding whitespace."""
     if not isinstance(name, str) or not name or len(name) > MAX_NAME_LENGTH:
@@ -119,6 +128,8 @@ def check_name(name: str) -> None:
         )
     if name != name.strip():
         raise VaultError(f"credential name {name!r} starts or ends with whitespace")
+    if name.startswith(STATE_PREFIX):
+        raise VaultError(f"credential names starting with {STATE_PREFIX!r} are reserved")
 
 
 @dataclass
@@ -198,10 +209,10 @@ class Vault:
         return value
 
     def values(self) -> list[str]:
-        """Every entry this key decrypts (for masking); entries it cannot read are skipped."""
+        """Every credential this key decrypts (for masking); those it cannot read are skipped."""
         cipher = self._cipher()
         out = []
-        for row in VaultEntry.select(VaultEntry.ciphertext):
+        for row in _credentials(VaultEntry.select(VaultEntry.ciphertext)):
             try:
                 out.append(cipher.decrypt(row.ciphertext.encode()).decode())
             except InvalidToken:
@@ -213,12 +224,12 @@ class Vault:
             return VaultEntry.delete().where(VaultEntry.name == name).execute() > 0
 
     def count(self) -> int:
-        return VaultEntry.select().count()
+        return _credentials(VaultEntry.select()).count()
 
     def list(self) -> list[VaultInfo]:
         return [
             VaultInfo(r.name, r.created_at, r.updated_at)
-            for r in VaultEntry.select().order_by(VaultEntry.name)
+            for r in _credentials(VaultEntry.select()).order_by(VaultEntry.name)
         ]
 
     # -- rotation ----------------------------------------------------------------------------

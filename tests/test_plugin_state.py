@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from cryptography.fernet import Fernet
 
+from hub.errors import VaultError
 from hub.plugin_state import PluginState
 from hub.store import Store
 from hub.store.models import VaultEntry
@@ -68,3 +69,14 @@ def test_a_flow_component_gets_its_plugins_state(tmp_path, store_url):
         assert hub.plugin_state("other").get("cursor") is None
     finally:
         hub.close()
+
+
+def test_state_is_not_a_credential(vault):
+    """State is neither listed, counted nor masked as a credential, and its names are reserved."""
+    vault.set("sap-password", "a-real-password")
+    PluginState(vault, "sapb1").set("warning", "the subscription stopped")
+    assert [i.name for i in vault.list()] == ["sap-password"]
+    assert vault.count() == 1
+    assert vault.values() == ["a-real-password"]
+    with pytest.raises(VaultError, match="reserved"):
+        vault.set("plugin-state/sapb1/warning", "forged")

@@ -54,7 +54,7 @@ def _run_hub(tmp_path, plugin_lines: str, *args: str):
         )
         + plugin_lines
     )
-    env = dict(os.environ, HUB_CONFIG=str(cfg), SAP_PW="pw")
+    env = dict(os.environ, HUB_CONFIG=str(cfg), SAP_PW="sap-password")
     return subprocess.run(
         [sys.executable, "-m", "hub", *args], capture_output=True, text=True, env=env, timeout=60
     )
