@@ -5,6 +5,7 @@ from __future__ import annotations
 from hub import hookimpl
 
 from .settings import SETTINGS, check_settings
+from .sources import AccountSource, OpportunitySource
 
 
 @hookimpl
@@ -15,3 +16,9 @@ def hub_plugin_settings():
 @hookimpl
 def hub_configure(settings):
     check_settings(settings)
+
+
+@hookimpl
+def hub_register_sources(registry):
+    registry.add(OpportunitySource)
+    registry.add(AccountSource)

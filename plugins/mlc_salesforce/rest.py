@@ -169,9 +169,16 @@ class SalesforceRest:
             urgent=urgent,
         )
 
-    def query_pages(self, soql: str, *, urgent: bool = False) -> Iterator[dict]:
-        """Every page of a query (``nextRecordsUrl`` followed), lazily."""
-        page = self.call("query", lambda sf: sf.query(soql, timeout=HTTP_TIMEOUT), urgent=urgent)
+    def query_pages(
+        self, soql: str, *, urgent: bool = False, include_deleted: bool = False
+    ) -> Iterator[dict]:
+        """Every page of a query (``nextRecordsUrl`` followed), lazily; ``queryAll`` with
+        ``include_deleted``."""
+        page = self.call(
+            "query",
+            lambda sf: sf.query(soql, include_deleted=include_deleted, timeout=HTTP_TIMEOUT),
+            urgent=urgent,
+        )
         yield page
         while not page.get("done", True) and page.get("nextRecordsUrl"):
             page = self.next_page(page["nextRecordsUrl"], urgent=urgent)
