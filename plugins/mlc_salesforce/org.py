@@ -25,6 +25,18 @@ class OrgConnection:
     token: OrgToken
     budget: ApiBudget
     rest: SalesforceRest
+    _pubsub: Any = None
+
+    def pubsub(self) -> Any:
+        """The Pub/Sub API client of this org (created on first use)."""
+        with _lock:
+            if self._pubsub is None:
+                from .pubsub import PubSubClient
+
+                self._pubsub = PubSubClient(
+                    self.settings["pubsub_endpoint"], self.token, self.settings.get("ca_bundle")
+                )
+            return self._pubsub
 
 
 _connections: dict[tuple, OrgConnection] = {}

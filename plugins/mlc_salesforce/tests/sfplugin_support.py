@@ -127,3 +127,10 @@ class HubCli:
         result = self.run(*args, "--json", **env)
         assert result.returncode in (0, 4), result.stderr
         return json.loads(result.stdout)
+
+
+def options_for(cls, **values: Any) -> dict[str, Any]:
+    """A component's options as the core hands them: declared defaults, then ``values``."""
+    opts = {key: setting.default for key, setting in cls.options.items()}
+    opts.update(values)
+    return opts

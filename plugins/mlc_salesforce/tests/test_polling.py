@@ -9,7 +9,15 @@ from mlc_salesforce.checkpoint import SourceCheckpoint
 from mlc_salesforce.soql import datetime_literal, quote, quote_list
 from mlc_salesforce.sources import AccountSource, OpportunitySource
 from mlc_salesforce_emulator.testing import run_salesforce_emulator
-from sfplugin_support import DATA, INTROSPECT_URL, TOKEN_URL, context, plugin_settings, token_body
+from sfplugin_support import (
+    DATA,
+    INTROSPECT_URL,
+    TOKEN_URL,
+    context,
+    options_for,
+    plugin_settings,
+    token_body,
+)
 from sfplugin_support import unit_settings as unit
 
 
@@ -65,7 +73,7 @@ def test_poll_query_pages_and_follows_child_subquery_paging():
     responses.get(DATA + "queryAll/", json=page1)
     responses.get("https://acme.my.salesforce.com" + child_next, json=child2)
     responses.get("https://acme.my.salesforce.com/services/data/v63.0/query/01gMAIN-1", json=page2)
-    src = OpportunitySource(context(unit()), {"mode": "poll", "fields": [], "overlap_seconds": 60})
+    src = OpportunitySource(context(unit()), options_for(OpportunitySource, mode="poll"))
     batches = list(src.read(json.dumps({"watermark": "2026-01-01T09:59:30.000+0000"})))
     soql = parse_qs(urlparse(responses.calls[2].request.url).query)["q"][0]
     assert "WHERE SystemModstamp >= 2026-01-01T09:58:30Z ORDER BY SystemModstamp, Id" in soql
@@ -105,8 +113,7 @@ def emu(tmp_path_factory):
 
 
 def _source(cls, emu, **opts):
-    options = {"mode": "poll", "fields": [], "overlap_seconds": 60, **opts}
-    return cls(context(plugin_settings(emu)), options)
+    return cls(context(plugin_settings(emu)), options_for(cls, mode="poll", **opts))
 
 
 def _drain(src, cp):
