@@ -20,3 +20,14 @@ def make_sf(emulator, session=None) -> Salesforce:
         session = ca_session(emulator)
     return Salesforce(instance_url=token["instance_url"], session_id=token["access_token"],
                       session=session, version="63.0")
+
+
+def standard_price(api, product_id: str, unit_price: float, **extra) -> str:
+    """Give a product its standard price; the entry's id (line items name it)."""
+    book = api("GET", "query", params={
+        "q": "SELECT Id FROM Pricebook2 WHERE IsStandard = true"}).json()["records"][0]["Id"]
+    resp = api("POST", "sobjects/PricebookEntry", json={
+        "Pricebook2Id": book, "Product2Id": product_id, "UnitPrice": unit_price,
+        "IsActive": True, **extra})
+    assert resp.status_code == 201, resp.text
+    return resp.json()["id"]

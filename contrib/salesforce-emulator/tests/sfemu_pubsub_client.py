@@ -134,13 +134,47 @@ def trailer(error: grpc.RpcError, key: str = "error-code") -> str | None:
     return None
 
 
-def changed_field_names(schema_json: dict, bitmaps: list[str]) -> set[str]:
-    """Decode a changedFields/nulledFields bitmap into field names (top level only)."""
-    names = [f["name"] for f in schema_json["fields"]]
+def _bits(hex_text: str) -> list[int]:
+    """Set bit positions of a bitmap, read as Salesforce's sample decoders read it: the hex
+    digits in pairs (an odd count is an error there, so it is here), bytes most significant
+    first, bit i counted from the least significant bit of the last byte."""
+    digits = hex_text[2:] if hex_text.startswith("0x") else hex_text
+    if len(digits) % 2:
+        raise ValueError(f"bitmap {hex_text!r} is not whole bytes")
+    raw = bytes(int(digits[i:i + 2], 16) for i in range(0, len(digits), 2))
+    value = int.from_bytes(raw, "big")
+    return [i for i in range(len(raw) * 8) if value >> i & 1]
+
+
+def _record_fields(field_type) -> list[dict] | None:
+    for t in field_type if isinstance(field_type, list) else [field_type]:
+        if isinstance(t, dict) and t.get("type") == "record":
+            return t["fields"]
+    return None
+
+
+def changed_field_names(schema_json: dict, bitmaps: list[str], named: dict | None = None):
+    """Expand changedFields/nulledFields into names: top-level fields from element 0,
+    ``Parent.Sub`` from ``"<parentPos>-0x.."`` elements (``Parent`` when every sub-field is set).
+    ``named`` maps record names to their fields, for records referred to by name."""
+    fields = schema_json["fields"]
+    named = dict(named or {})
+    for f in fields:
+        sub = _record_fields(f["type"])
+        if sub is not None:
+            for t in f["type"]:
+                if isinstance(t, dict):
+                    named[t["name"]] = sub
     out = set()
     for item in bitmaps:
-        if "-" in item:
+        if item.startswith("0x"):
+            out |= {fields[i]["name"] for i in _bits(item)}
             continue
-        mask = int(item, 16)
-        out |= {names[i] for i in range(len(names)) if mask >> i & 1}
+        pos, _, hex_text = item.partition("-")
+        parent = fields[int(pos)]
+        sub = _record_fields(parent["type"]) or next(
+            named[t] for t in parent["type"] if isinstance(t, str) and t in named)
+        names = {sub[i]["name"] for i in _bits(hex_text)}
+        out |= {parent["name"]} if len(names) == len(sub) else {
+            f"{parent['name']}.{n}" for n in names}
     return out

@@ -13,7 +13,7 @@ def test_create_partial_success_in_input_order(org, api, uniq):
     results = resp.json()
     assert [r["success"] for r in results] == [True, False, True, False]
     assert results[0]["id"].startswith("001") and results[0]["errors"] == []
-    assert results[1]["id"] is None
+    assert "id" not in results[1]  # a failed create has no id key at all
     assert results[1]["errors"][0]["statusCode"] == "REQUIRED_FIELD_MISSING"
     assert results[1]["errors"][0]["fields"] == ["Name"]
     assert results[3]["errors"][0]["statusCode"] == "INVALID_FIELD"
@@ -29,6 +29,7 @@ def test_all_or_none_rolls_everything_back(org, api, uniq):
     assert results[0]["success"] is False
     assert results[0]["errors"][0]["statusCode"] == "ALL_OR_NONE_OPERATION_ROLLED_BACK"
     assert results[1]["errors"][0]["statusCode"] == "DUPLICATE_VALUE"
+    assert "id" not in results[0] and "id" not in results[1]
     count = api("GET", "query", params={
         "q": f"SELECT COUNT() FROM Account WHERE SAP_CardCode__c = 'A{uniq}'"}).json()
     assert count["totalSize"] == 0
@@ -69,3 +70,26 @@ def test_oversized_and_malformed_collections(org, api, uniq):
     assert wrong_field.status_code == 400 and wrong_field.json()[0]["errorCode"] == "INVALID_FIELD"
     ok = api("POST", "composite/sobjects", json={"records": [_acc(uniq, n) for n in range(200)]})
     assert ok.status_code == 200 and all(r["success"] for r in ok.json())
+
+
+def test_rolled_back_deletes_and_updates_keep_their_ids(org, api, uniq):
+    ids = [r["id"] for r in api("POST", "composite/sobjects",
+                                json={"records": [_acc(uniq, n) for n in range(2)]}).json()]
+    missing = "001RO0000zzzzzzAAA"
+    deleted = api("DELETE", "composite/sobjects",
+                  params={"ids": f"{ids[0]},{missing}", "allOrNone": "true"}).json()
+    assert deleted[0] == {"id": ids[0], "success": False, "errors": [deleted[0]["errors"][0]]}
+    assert deleted[0]["errors"][0]["statusCode"] == "ALL_OR_NONE_OPERATION_ROLLED_BACK"
+    assert deleted[1]["success"] is False and "id" not in deleted[1]
+    assert api("GET", f"sobjects/Account/{ids[0]}").status_code == 200
+    updated = api("PATCH", "composite/sobjects", json={"allOrNone": True, "records": [
+        {"attributes": {"type": "Account"}, "Id": ids[1], "Phone": "1"},
+        {"attributes": {"type": "Account"}, "Id": ids[1], "Name": None}]}).json()
+    assert updated[0]["id"] == ids[1] and updated[0]["success"] is False
+    assert "id" not in updated[1]
+    assert updated[1]["errors"][0]["statusCode"] == "REQUIRED_FIELD_MISSING"
+    upserted = api("PATCH", "composite/sobjects/Account/SAP_CardCode__c", json={
+        "allOrNone": True, "records": [_acc(uniq, 5, SAP_CardCode__c=f"RB{uniq}"),
+                                       _acc(uniq, 6, SAP_CardCode__c=None)]}).json()
+    assert "id" not in upserted[0] and upserted[0]["created"] is False
+    assert "id" not in upserted[1]

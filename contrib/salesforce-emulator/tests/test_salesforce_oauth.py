@@ -26,6 +26,7 @@ def test_token_response_has_documented_shape(salesforce_emulator, sf_session):
     match = re.fullmatch(r"https://login\.salesforce\.com/id/(00D\w{15})/(005\w{15})", body["id"])
     assert match and match.group(1) == salesforce_emulator.org_id
     assert body["signature"]
+    assert body["api_instance_url"] == "https://api.salesforce.com"  # not the REST host
 
 
 def test_basic_auth_credentials_work(salesforce_emulator, sf_session):

@@ -1,11 +1,12 @@
 """Pub/Sub API over gRPC/TLS: topics, schemas, auth, Change Data Capture, replay, flow control."""
 
 import json
+import re
 
 import grpc
 import pytest
 
-from sfemu_helpers import ca_session
+from sfemu_helpers import ca_session, standard_price
 from sfemu_pubsub_client import PubSubClient, changed_field_names, trailer
 
 ACCOUNT_TOPIC = "/data/AccountChangeEvent"
@@ -66,6 +67,8 @@ def test_bad_credentials_are_unauthenticated(pubsub, org, bad):
                              metadata=tuple(meta.items()), timeout=10)
     assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
     assert trailer(err.value) == AUTH_ERROR
+    rpc_id = trailer(err.value, "rpc-id")
+    assert rpc_id and err.value.details().endswith(f" rpcId: {rpc_id}")
 
 
 def test_change_events_for_rest_writes(pubsub, org, uniq):
@@ -99,13 +102,14 @@ def test_change_events_for_rest_writes(pubsub, org, uniq):
             pubsub.pb.SchemaRequest(schema_id=events[1].event.schema_id),
             metadata=pubsub.metadata).schema_json)
         changed = changed_field_names(schema, hu["changedFields"])
-        assert changed == {"Phone", "AccountNumber", "BillingAddress", "LastModifiedDate"}
+        assert changed == {"Phone", "AccountNumber", "BillingAddress.Street", "LastModifiedDate"}
         assert changed_field_names(schema, hu["nulledFields"]) == {"AccountNumber"}
         pos = [f["name"] for f in schema["fields"]].index("BillingAddress")
-        assert f"{pos}-0x1" in hu["changedFields"]  # Street is the first sub-field
+        assert f"{pos}-0x01" in hu["changedFields"]  # Street is the first sub-field
         assert update["Phone"] == "2" and update["Name"] is None and update["AccountNumber"] is None
-        assert update["BillingAddress"] == {"Street": "1 Main St", "City": None, "State": None,
-                                            "PostalCode": None, "Country": None}
+        assert update["BillingAddress"] == {
+            "Street": "1 Main St", "City": None, "State": None, "PostalCode": None,
+            "Country": None, "Latitude": None, "Longitude": None, "GeocodeAccuracy": None}
         assert delete["ChangeEventHeader"]["changeType"] == "DELETE" and delete["Name"] is None
         assert events[0].replay_id < events[1].replay_id < events[2].replay_id
         mixed = all_changes.events(3)
@@ -137,11 +141,12 @@ def test_line_item_change_shows_as_opportunity_update(pubsub, org, uniq):
     opp = rest("POST", "sobjects/Opportunity", json={
         "Name": uniq, "StageName": "Prospecting", "CloseDate": "2026-01-01"}).json()["id"]
     prod = rest("POST", "sobjects/Product2", json={"Name": uniq}).json()["id"]
+    entry = standard_price(rest, prod, 21)
     sub = pubsub.subscribe("/data/OpportunityChangeEvent")
     try:
         sub.next_response()
         rest("POST", "sobjects/OpportunityLineItem", json={
-            "OpportunityId": opp, "Product2Id": prod, "Quantity": 2, "UnitPrice": 21})
+            "OpportunityId": opp, "PricebookEntryId": entry, "Quantity": 2, "UnitPrice": 21})
         event = pubsub.decode(sub.events(1)[0])
         assert event["ChangeEventHeader"]["changeType"] == "UPDATE"
         assert event["ChangeEventHeader"]["recordIds"] == [opp] and event["Amount"] == 42.0
@@ -224,6 +229,7 @@ def test_bad_replay_ids(pubsub, org):
         assert err.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert trailer(err) == ("sfdc.platform.eventbus.grpc.subscription.fetch.replayid."
                                 "validation.failed")
+        assert re.search(r"\. rpcId: [0-9a-f-]{36}$", err.details()), err.details()
         sub.close()
 
 

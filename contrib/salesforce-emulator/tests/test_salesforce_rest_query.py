@@ -2,6 +2,8 @@
 
 import pytest
 
+from sfemu_helpers import standard_price
+
 
 @pytest.fixture
 def deal(org, api, uniq):
@@ -10,6 +12,7 @@ def deal(org, api, uniq):
         "BillingCity": "Paris"}).json()["id"]
     prod = api("POST", "sobjects/Product2", json={"Name": f"P {uniq}",
                                                    "ProductCode": f"PC-{uniq}"}).json()["id"]
+    entry = standard_price(api, prod, 10)
     opps = []
     for n, stage in enumerate(["Prospecting", "Closed Won", "Closed Lost"]):
         opp = api("POST", "sobjects/Opportunity", json={
@@ -18,7 +21,8 @@ def deal(org, api, uniq):
         opps.append(opp)
     for qty, price in ((1, 10), (2, 45)):  # totals 100: the opportunity's Amount stays 100
         api("POST", "sobjects/OpportunityLineItem", json={
-            "OpportunityId": opps[0], "Product2Id": prod, "Quantity": qty, "UnitPrice": price})
+            "OpportunityId": opps[0], "PricebookEntryId": entry, "Quantity": qty,
+            "UnitPrice": price})
     return {"account": acc, "product": prod, "opps": opps, "tag": uniq}
 
 

@@ -3,6 +3,8 @@
 import re
 from datetime import UTC, datetime
 
+from sfemu_helpers import standard_price
+
 ID18 = re.compile(r"^[a-zA-Z0-9]{18}$")
 
 
@@ -101,13 +103,23 @@ def test_upsert_by_external_id(org, api, uniq):
     body = created.json()
     assert body["created"] is True and body["success"] is True
     updated = api("PATCH", path, json={"Name": f"Up2 {uniq}"})
-    assert updated.status_code == 204
+    assert updated.status_code == 200  # API 46.0 and later: a body on update too
+    assert updated.json() == {"id": body["id"], "success": True, "errors": [], "created": False}
     rec = api("GET", path).json()
     assert rec["Id"] == body["id"] and rec["Name"] == f"Up2 {uniq}"
     assert rec["SAP_CardCode__c"] == uniq
     not_ext = api("PATCH", f"sobjects/Account/Phone/{uniq}", json={"Name": "x"})
     assert not_ext.status_code == 404 and not_ext.json()[0]["errorCode"] == "NOT_FOUND"
     assert api("GET", f"sobjects/Account/SAP_CardCode__c/none-{uniq}").status_code == 404
+
+
+def test_upsert_update_in_old_api_versions_is_204(org, api, sf_session, uniq):
+    path = f"sobjects/Account/SAP_CardCode__c/V{uniq}"
+    assert api("PATCH", path, json={"Name": "v1"}).status_code == 201
+    old = sf_session.patch(f"{org.instance_url}/services/data/v45.0/{path}", json={"Name": "v2"},
+                           headers={"Authorization": f"Bearer {api.token}"}, timeout=30)
+    assert old.status_code == 204 and old.text == ""
+    assert api("GET", path).json()["Name"] == "v2"
 
 
 def test_upsert_matching_several_records_is_300(org, api, uniq):
@@ -128,8 +140,10 @@ def test_derived_fields(org, api, uniq):
     rec = api("GET", f"sobjects/Opportunity/{opp.json()['id']}").json()
     assert rec["IsWon"] is True and rec["IsClosed"] is True and rec["CloseDate"] == "2026-03-01"
     prod = api("POST", "sobjects/Product2", json={"Name": "P", "ProductCode": uniq}).json()["id"]
+    entry = standard_price(api, prod, 3)
     line = api("POST", "sobjects/OpportunityLineItem", json={
-        "OpportunityId": opp.json()["id"], "Product2Id": prod, "Quantity": 3, "UnitPrice": 2.5,
+        "OpportunityId": opp.json()["id"], "PricebookEntryId": entry, "Quantity": 3,
+        "UnitPrice": 2.5,
         "Discount": 10})
     assert line.status_code == 201, line.text
     assert line.json()["id"].startswith("00k")

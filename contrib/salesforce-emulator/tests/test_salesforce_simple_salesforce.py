@@ -16,7 +16,7 @@ def test_query_and_query_all_iter(sf, uniq):
 
 def test_upsert_get_by_custom_id_and_errors(sf, uniq):
     assert sf.Account.upsert(f"SAP_CardCode__c/U{uniq}", {"Name": "first"}) == 201
-    assert sf.Account.upsert(f"SAP_CardCode__c/U{uniq}", {"Name": "second"}) == 204
+    assert sf.Account.upsert(f"SAP_CardCode__c/U{uniq}", {"Name": "second"}) == 200
     rec = sf.Account.get_by_custom_id("SAP_CardCode__c", f"U{uniq}")
     assert rec["Name"] == "second"
     sf.Account.update(rec["Id"], {"Phone": "+1 555"})

@@ -75,8 +75,9 @@ def test_replay_ids_round_trip():
 
 
 def test_bitmaps_set_least_significant_bit_first():
-    assert bitmap([0]) == "0x1" and bitmap([1, 3]) == "0xA" and bitmap([]) is None
-    assert bitmap([40]) == "0x10000000000"
+    assert bitmap([0]) == "0x01" and bitmap([1, 3]) == "0x0A" and bitmap([]) is None
+    assert bitmap([40]) == "0x010000000000"  # whole bytes: always an even number of digits
+    assert bitmap([5, 6, 7, 10, 24, 26, 29, 30]) == "0x650004E0"  # the documented example
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import base64
 import hashlib
 import json
 
-from .catalog import ADDRESS_PARTS, ObjectDef
+from .catalog import ObjectDef
 
 NAMESPACE = "com.sforce.eventbus"
 CHANGE_TYPES = ["CREATE", "UPDATE", "DELETE", "UNDELETE", "GAP_CREATE", "GAP_UPDATE",
@@ -58,20 +58,28 @@ def change_event_fields(odef: ObjectDef) -> list[str]:
             if f.name not in SKIPPED_FIELDS and not f.compound_of]
 
 
+COMPOUND_RECORDS = {"address": "Address", "string": "Switchable_PersonName"}
+
+
+def _compound_record(odef: ObjectDef, fdef) -> dict:
+    """The nested record of a compound field (``Address``, a contact's ``Name``)."""
+    return {"type": "record", "name": COMPOUND_RECORDS[fdef.type], "namespace": NAMESPACE,
+            "fields": [{"name": sub, "type": ["null", avro_type(odef.fields[part].type)],
+                        "default": None}
+                       for sub, part in zip(fdef.component_names, fdef.components,
+                                            strict=True)]}
+
+
 def change_event_schema(odef: ObjectDef) -> dict:
     fields: list[dict] = [{"name": "ChangeEventHeader", "type": HEADER_SCHEMA,
                            "doc": "Data:ChangeEventHeader"}]
-    address_defined = False
+    defined: set[str] = set()
     for name in change_event_fields(odef):
         fdef = odef.fields[name]
-        if fdef.type == "address":
-            if address_defined:
-                ftype = "Address"
-            else:
-                ftype = {"type": "record", "name": "Address", "namespace": NAMESPACE,
-                         "fields": [{"name": p, "type": ["null", "string"], "default": None}
-                                    for p in ADDRESS_PARTS]}
-                address_defined = True
+        if fdef.components:
+            record = _compound_record(odef, fdef)
+            ftype = record["name"] if record["name"] in defined else record
+            defined.add(record["name"])
         else:
             ftype = avro_type(fdef.type)
         fields.append({"name": name, "type": ["null", ftype], "default": None,
@@ -92,8 +100,14 @@ def platform_event_schema(name: str, specs: list[dict]) -> dict:
     return {"type": "record", "name": name, "namespace": NAMESPACE, "fields": fields}
 
 
-def bitmap(positions: list[int]) -> str | None:
+def bitmap(positions) -> str | None:
+    """``0x`` and whole bytes of hex, most significant first; bit i marks position i.
+
+    The official decoders read the digits in pairs, so the length is always even."""
     mask = 0
     for p in positions:
         mask |= 1 << p
-    return f"0x{mask:X}" if mask else None
+    if not mask:
+        return None
+    width = (mask.bit_length() + 7) // 8 * 2
+    return f"0x{mask:0{width}X}"

@@ -14,7 +14,12 @@ from .org_profile import OrgProfile
 
 TEXT_TYPES = {"string", "textarea", "picklist", "phone", "url", "email", "id", "reference"}
 NUMBER_TYPES = {"double", "currency", "percent", "int"}
-ADDRESS_PARTS = ("Street", "City", "State", "PostalCode", "Country")
+# the sub-fields of an Address compound field, in the order of the change event's Address record
+ADDRESS_PARTS = ("Street", "City", "State", "PostalCode", "Country", "Latitude", "Longitude",
+                 "GeocodeAccuracy")
+GEOCODE_ACCURACY = ("Address", "NearAddress", "Block", "Street", "ExtendedZip", "Zip",
+                    "Neighborhood", "City", "County", "State", "Unknown")
+PERSON_NAME_PARTS = ("Salutation", "FirstName", "LastName")
 
 
 @dataclass
@@ -31,7 +36,8 @@ class FieldDef:
     unique: bool = False
     custom: bool = False
     picklist: tuple[str, ...] = ()
-    components: tuple[str, ...] = ()
+    components: tuple[str, ...] = ()  # the object's fields that make up a compound field
+    component_names: tuple[str, ...] = ()  # their names inside the change event's record
     compound_of: str | None = None
     label: str = ""
 
@@ -101,15 +107,30 @@ def _ref(name: str, target: str, rel: str, **kw) -> FieldDef:
 
 
 def _address(prefix: str) -> list[FieldDef]:
-    lengths = {"Street": 255, "City": 40, "State": 80, "PostalCode": 20, "Country": 80}
+    kinds = {"Street": ("textarea", 255), "City": ("string", 40), "State": ("string", 80),
+             "PostalCode": ("string", 20), "Country": ("string", 80),
+             "Latitude": ("double", 0), "Longitude": ("double", 0),
+             "GeocodeAccuracy": ("picklist", 40)}
     parts = [
-        _f(prefix + part, "textarea" if part == "Street" else "string", lengths[part],
-           compound_of=prefix + "Address")
+        _f(prefix + part, kinds[part][0], kinds[part][1], compound_of=prefix + "Address",
+           picklist=GEOCODE_ACCURACY if part == "GeocodeAccuracy" else ())
         for part in ADDRESS_PARTS
     ]
     compound = _f(prefix + "Address", "address", createable=False, updateable=False,
-                  components=tuple(p.name for p in parts))
+                  components=tuple(p.name for p in parts), component_names=ADDRESS_PARTS)
     return [*parts, compound]
+
+
+def _person_name() -> list[FieldDef]:
+    """Contact.Name: a read-only full name over REST, a compound record in change events."""
+    return [
+        _f("Salutation", "picklist", 40, compound_of="Name",
+           picklist=("Mr.", "Ms.", "Mrs.", "Dr.", "Prof.")),
+        _f("FirstName", "string", 40, compound_of="Name"),
+        _f("LastName", "string", 80, required=True, compound_of="Name"),
+        _f("Name", "string", 121, createable=False, updateable=False,
+           components=PERSON_NAME_PARTS, component_names=PERSON_NAME_PARTS),
+    ]
 
 
 def _system_fields() -> list[FieldDef]:
@@ -125,8 +146,12 @@ def _system_fields() -> list[FieldDef]:
     ]
 
 
+# StageName's values are the org's active OpportunityStage records (set after the catalog is
+# built); this is only the starting point
 STAGES = ("Prospecting", "Qualification", "Needs Analysis", "Proposal/Price Quote",
           "Negotiation/Review", "Closed Won", "Closed Lost")
+FORECAST_CATEGORY_NAMES = ("Omitted", "Pipeline", "Best Case", "Commit", "Closed")
+READ_ONLY_OBJECTS = {"User", "OpportunityStage"}
 CURRENCY_OBJECTS = {"Account", "Opportunity", "OpportunityLineItem", "Product2", "PricebookEntry",
                     "Order", "Invoice", "Contact"}
 
@@ -147,17 +172,27 @@ def _standard_objects(profile: OrgProfile) -> list[ObjectDef]:
             _f("Description", "textarea", 32000), owner,
         ]),
         ("Contact", "003", [
-            _f("FirstName", "string", 40), _f("LastName", "string", 80, required=True),
-            _f("Name", "string", 121, **ro), _ref("AccountId", "Account", "Account"),
+            *_person_name(), _ref("AccountId", "Account", "Account"),
             _f("Email", "email", 80), _f("Phone", "phone", 40), owner,
         ]),
         ("Opportunity", "006", [
             _f("Name", "string", 120, required=True), _ref("AccountId", "Account", "Account"),
             _f("StageName", "picklist", required=True, picklist=STAGES),
             _f("CloseDate", "date", required=True), _f("Amount", "currency"),
-            _f("Probability", "percent"), _f("IsWon", "boolean", **ro),
+            _f("Probability", "percent"),
+            _f("ForecastCategoryName", "picklist", 40, picklist=FORECAST_CATEGORY_NAMES),
+            _f("IsWon", "boolean", **ro),
             _f("IsClosed", "boolean", **ro), _ref("Pricebook2Id", "Pricebook2", "Pricebook2"),
             _f("Type", "picklist"), _f("Description", "textarea", 32000), owner,
+        ]),
+        ("OpportunityStage", "01J", [
+            _f("MasterLabel", "string", 255, **ro), _f("ApiName", "string", 255, **ro),
+            _f("IsActive", "boolean", **ro), _f("SortOrder", "int", **ro),
+            _f("IsClosed", "boolean", **ro), _f("IsWon", "boolean", **ro),
+            _f("ForecastCategory", "picklist", 40, **ro,
+               picklist=("Omitted", "Pipeline", "BestCase", "Forecast", "Closed")),
+            _f("ForecastCategoryName", "picklist", 40, **ro, picklist=FORECAST_CATEGORY_NAMES),
+            _f("DefaultProbability", "percent", **ro), _f("Description", "string", 255, **ro),
         ]),
         ("Product2", "01t", [
             _f("Name", "string", 255, required=True), _f("ProductCode", "string", 255),
@@ -181,6 +216,7 @@ def _standard_objects(profile: OrgProfile) -> list[ObjectDef]:
             _ref("PricebookEntryId", "PricebookEntry", "PricebookEntry", updateable=False),
             _f("Name", "string", 376, **ro), _f("ProductCode", "string", 255, **ro),
             _f("Quantity", "double", required=True), _f("UnitPrice", "currency"),
+            _f("ListPrice", "currency", **ro),
             _f("TotalPrice", "currency"), _f("Discount", "percent"), _f("ServiceDate", "date"),
             _f("Description", "string", 255),
         ]),
@@ -206,7 +242,7 @@ def _standard_objects(profile: OrgProfile) -> list[ObjectDef]:
         ]))
     objects = []
     for name, prefix, fields in specs:
-        obj = ObjectDef(name, prefix, name, createable=name != "User")
+        obj = ObjectDef(name, prefix, name, createable=name not in READ_ONLY_OBJECTS)
         for f in [*_system_fields(), *fields]:
             obj.fields[f.name] = f
         if profile.multi_currency and name in CURRENCY_OBJECTS:

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 import fastavro
 
 from .avro_schemas import (
-    ADDRESS_PARTS,
     bitmap,
     change_event_fields,
     change_event_schema,
@@ -26,7 +25,16 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 ALL_CHANGES = "/data/ChangeEvents"
-NO_CHANGE_EVENTS = {"OpportunityLineItem", "User"}  # line items: watch their opportunity
+NO_CHANGE_EVENTS = {"OpportunityLineItem"}  # line items: watch their opportunity
+
+
+def _bitmaps(top: list[int], subs: dict[int, list[int]]) -> list[str]:
+    out = [b for b in [bitmap(top)] if b]
+    for pos, bits in subs.items():
+        sub = bitmap(bits)
+        if sub:
+            out.append(f"{pos}-{sub}")
+    return out
 
 
 def topic_for(obj: str) -> str:
@@ -47,8 +55,6 @@ class ChangeEventPublisher:
     # schemas -------------------------------------------------------------------
     def refresh_schemas(self) -> None:
         for name, odef in self.org.catalog.items():
-            if name == "User":
-                continue
             schema = change_event_schema(odef)
             self._register(topic_for(name), schema)
             self.positions[name] = {f: i + 1 for i, f in enumerate(change_event_fields(odef))}
@@ -128,25 +134,32 @@ class ChangeEventPublisher:
             self._emit(change.obj, record, ts)
 
     def _fill_values(self, change, header: dict, record: dict) -> None:
+        """Field values of a CREATE (all non-null) or UPDATE (changed only, with bitmaps).
+
+        Element 0 of ``changedFields``/``nulledFields`` marks changed non-compound fields; a
+        changed sub-field of a compound field (an address, a contact's name) is marked only in
+        its parent's own ``"<parentPos>-0x.."`` element."""
         odef = self.org.catalog[change.obj]
-        positions = self.positions[change.obj]
         is_update = change.change_type == "UPDATE"
         wanted = set(change.changed) if is_update else None
-        changed_pos, nulled_pos, sub_bits = [], [], {}
-        for name, pos in positions.items():
+        changed_pos, nulled_pos = [], []
+        changed_subs, nulled_subs = {}, {}
+        for name, pos in self.positions[change.obj].items():
             fdef = odef.fields[name]
-            if fdef.type == "address":
+            if fdef.components:
                 parts = fdef.components
                 touched = [i for i, p in enumerate(parts) if wanted is None or p in wanted]
                 if is_update and not touched:
                     continue
-                values = {ADDRESS_PARTS[i]: change.record.get(parts[i]) if i in touched else None
-                          for i in range(len(parts))}
+                values = {fdef.component_names[i]: self._avro_value(
+                              odef.fields[parts[i]], change.record.get(parts[i]))
+                          if i in touched else None for i in range(len(parts))}
                 if any(v is not None for v in values.values()) or is_update:
                     record[name] = values
                 if is_update:
-                    changed_pos.append(pos)
-                    sub_bits[pos] = touched
+                    changed_subs[pos] = touched
+                    nulled_subs[pos] = [i for i in touched
+                                        if change.record.get(parts[i]) is None]
                 continue
             if is_update and name not in wanted:
                 continue
@@ -156,14 +169,16 @@ class ChangeEventPublisher:
                 if value is None:
                     nulled_pos.append(pos)
             if value is not None:
-                record[name] = date.fromisoformat(value) if fdef.type == "date" else value
+                record[name] = self._avro_value(fdef, value)
         if is_update:
-            header["changedFields"] = [b for b in [bitmap(changed_pos)] if b]
-            for pos, bits in sub_bits.items():
-                sub = bitmap(bits)
-                if sub:
-                    header["changedFields"].append(f"{pos}-{sub}")
-            header["nulledFields"] = [b for b in [bitmap(nulled_pos)] if b]
+            header["changedFields"] = _bitmaps(changed_pos, changed_subs)
+            header["nulledFields"] = _bitmaps(nulled_pos, nulled_subs)
+
+    @staticmethod
+    def _avro_value(fdef, value):
+        if value is not None and fdef.type == "date":
+            return date.fromisoformat(value)
+        return value
 
     def inject_gap(self, obj: str, change_type: str, record_ids: list[str], user_id: str,
                    commit_ts: int | None = None) -> None:

@@ -117,9 +117,6 @@ class Transaction:
 
     def _check_required(self, odef: ObjectDef, rec: dict) -> None:
         missing = [name for name in odef.required_fields if rec.get(name) in (None, "")]
-        if odef.name == "OpportunityLineItem" and not rec.get("PricebookEntryId") \
-                and not rec.get("Product2Id"):
-            missing.append("PricebookEntryId")
         if missing:
             raise DmlError("REQUIRED_FIELD_MISSING",
                            f"Required fields are missing: [{', '.join(missing)}]", missing)
@@ -149,7 +146,7 @@ class Transaction:
         rec.update(data)
         rec.update(Id=rid, IsDeleted=False, CreatedDate=now, CreatedById=self.user_id,
                    LastModifiedDate=now, LastModifiedById=self.user_id, SystemModstamp=now)
-        self.org.derive_fields(odef, rec, creating=True, txn=self)
+        self.org.derive_fields(odef, rec, creating=True, txn=self, given=data)
         self._check_required(odef, rec)
         self._check_unique(odef, rec)
         self._store(odef, rid, rec)
@@ -180,7 +177,7 @@ class Transaction:
         rec.update(data)
         now = self.org.clock.now_ms()
         rec.update(LastModifiedDate=now, LastModifiedById=self.user_id, SystemModstamp=now)
-        self.org.derive_fields(odef, rec, creating=False, txn=self)
+        self.org.derive_fields(odef, rec, creating=False, txn=self, given=data, old=old)
         self._check_required(odef, rec)
         self._check_unique(odef, rec)
         self._store(odef, rec["Id"], rec)

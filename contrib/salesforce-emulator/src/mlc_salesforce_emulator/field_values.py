@@ -74,10 +74,8 @@ def render_value(fdef: FieldDef, rec: dict):
         parts = [rec.get(c) for c in fdef.components]
         if all(p is None for p in parts):
             return None
-        keys = ("street", "city", "state", "postalCode", "country")
-        out = dict(zip(keys, parts, strict=False))
-        out.update({"geocodeAccuracy": None, "latitude": None, "longitude": None})
-        return out
+        keys = [n[0].lower() + n[1:] for n in fdef.component_names]
+        return dict(zip(keys, parts, strict=True))
     value = rec.get(fdef.name)
     if value is None:
         return None

@@ -57,13 +57,14 @@ def bearer_token(request: web.Request) -> str | None:
     return None
 
 
-def call_client(request: web.Request, fallback: str) -> str:
+def call_client(request: web.Request) -> str | None:
+    """The ``client`` of ``Sforce-Call-Options`` (``client=hub, defaultNamespace=x``), if sent."""
     options = request.headers.get("Sforce-Call-Options", "")
-    for part in options.split(","):
+    for part in re.split(r"[,;]", options):
         key, _, value = part.strip().partition("=")
         if key.strip().lower() == "client" and value.strip():
             return value.strip()
-    return fallback
+    return None
 
 
 _LABELS: dict[tuple[str, str], str] = {}

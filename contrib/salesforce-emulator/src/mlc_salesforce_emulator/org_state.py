@@ -8,6 +8,7 @@ import os
 import secrets
 from pathlib import Path
 
+from . import opportunity_stages, pricebook_rules
 from .api_usage import ApiUsage
 from .catalog import ObjectDef, build_catalog
 from .change_events import ChangeEventPublisher
@@ -24,7 +25,12 @@ log = logging.getLogger(__name__)
 DEFAULT_USER = "integration@demo.example"
 DEFAULT_CLIENT_ID = "demo-client-id"
 DEFAULT_CLIENT_SECRET = "demo-client-secret"
-CASCADES = {"Opportunity": [("OpportunityLineItem", "OpportunityId")]}
+# master-detail style deletes: deleting the parent deletes these children (and publishes their
+# DELETE change events in the same transaction)
+CASCADES = {
+    "Account": [("Opportunity", "AccountId"), ("Contact", "AccountId")],
+    "Opportunity": [("OpportunityLineItem", "OpportunityId")],
+}
 
 
 class OrgState:
@@ -47,6 +53,7 @@ class OrgState:
         self.catalog = build_catalog(self.profile, self.custom_fields)
         self._lower = {k.lower(): v for k, v in self.catalog.items()}
         self.store.rebuild_indexes(self.catalog)
+        opportunity_stages.refresh_stage_picklist(self)
         self.cdc.refresh_schemas()
 
     def object_def(self, name: str) -> ObjectDef | None:
@@ -90,10 +97,11 @@ class OrgState:
         """Give a fresh org its integration user and demo connected app."""
         self.ensure_user(DEFAULT_USER, "Integration User")
         self.sessions.register_app(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_USER)
+        uid = self.sessions.apps[DEFAULT_CLIENT_ID]["user_id"]
+        opportunity_stages.ensure_standard_stages(self, uid)
         if not any(self.store.live("Pricebook2")):
             now = self.clock.now_ms()
             rid = self.store.next_id("01s")
-            uid = self.sessions.apps[DEFAULT_CLIENT_ID]["user_id"]
             rec = {f: None for f in self.catalog["Pricebook2"].fields}
             rec.update(Id=rid, Name="Standard Price Book", IsActive=True, IsStandard=True,
                        IsDeleted=False, CreatedDate=now, CreatedById=uid,
@@ -102,8 +110,12 @@ class OrgState:
             self.store.put("Pricebook2", rec, rid)
 
     # derived fields ------------------------------------------------------------
-    def derive_fields(self, odef: ObjectDef, rec: dict, creating: bool, txn) -> None:
+    def derive_fields(self, odef: ObjectDef, rec: dict, creating: bool, txn,
+                      given: dict | None = None, old: dict | None = None) -> None:
+        """Fields the org maintains, and the rules that span records; ``given`` holds the
+        values the request wrote, ``old`` the record before an update."""
         name = odef.name
+        given = given if given is not None else {}
         if creating and "OwnerId" in odef.fields and not rec.get("OwnerId"):
             rec["OwnerId"] = txn.user_id
         if "CurrencyIsoCode" in odef.fields and not rec.get("CurrencyIsoCode"):
@@ -111,9 +123,8 @@ class OrgState:
         if name == "Contact":
             rec["Name"] = " ".join(p for p in (rec.get("FirstName"), rec.get("LastName")) if p)
         elif name == "Opportunity":
-            stage = rec.get("StageName") or ""
-            rec["IsClosed"] = stage.startswith("Closed")
-            rec["IsWon"] = stage == "Closed Won"
+            opportunity_stages.derive_opportunity_stage(self, rec, given, old)
+            pricebook_rules.derive_opportunity(self, rec, given, old)
         elif name == "Order" and creating:
             rec["OrderNumber"] = f"{self.store.next_number('OrderNumber') + 99:08d}"
             rec["TotalAmount"] = rec.get("TotalAmount") or 0.0
@@ -123,22 +134,9 @@ class OrgState:
             product = self.store.get("Product2", rec.get("Product2Id") or "") or {}
             rec["Name"] = product.get("Name")
             rec["ProductCode"] = product.get("ProductCode")
+            pricebook_rules.check_pricebook_entry(self, rec, creating)
         elif name == "OpportunityLineItem":
-            self._derive_line_item(rec)
-
-    def _derive_line_item(self, rec: dict) -> None:
-        entry = self.store.get("PricebookEntry", rec.get("PricebookEntryId") or "")
-        if entry:
-            rec["Product2Id"] = rec.get("Product2Id") or entry.get("Product2Id")
-            if rec.get("UnitPrice") is None:
-                rec["UnitPrice"] = entry.get("UnitPrice")
-        product = self.store.get("Product2", rec.get("Product2Id") or "") or {}
-        rec["ProductCode"] = product.get("ProductCode")
-        opp = self.store.get("Opportunity", rec.get("OpportunityId") or "") or {}
-        rec["Name"] = f"{opp.get('Name', '')} {product.get('Name', '')}".strip()
-        qty, price = rec.get("Quantity"), rec.get("UnitPrice")
-        if qty is not None and price is not None:
-            rec["TotalPrice"] = round(qty * price * (1 - (rec.get("Discount") or 0) / 100), 2)
+            pricebook_rules.derive_line_item(self, rec, given, creating)
 
     # events ------------------------------------------------------------------------
     def publish_changes(self, txn) -> None:
@@ -183,6 +181,9 @@ class OrgState:
         if path.exists():
             with open(path, encoding="utf-8") as fh:
                 org = cls.from_dict(json.load(fh))
+            users = [u["Id"] for u in org.store.live("User")]
+            if users:  # state saved before stages were records
+                opportunity_stages.ensure_standard_stages(org, users[0])
             log.info("state loaded from %s", path)
             return org, True
         org = cls(profile)

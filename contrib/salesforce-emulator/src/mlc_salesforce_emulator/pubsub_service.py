@@ -64,8 +64,13 @@ async def reject_garbage(context, request, rpc_id: str) -> None:
                     "The request could not be parsed", rpc_id)
 
 
+def with_rpc_id(message: str, rpc_id: str) -> str:
+    """Status details as a real server words them: the message, then ``rpcId: <id>``."""
+    return f"{message.rstrip('.')}. rpcId: {rpc_id}"
+
+
 async def abort(context, code: grpc.StatusCode, error_code: str, message: str, rpc_id: str):
-    await context.abort(code, message,
+    await context.abort(code, with_rpc_id(message, rpc_id),
                         trailing_metadata=(("error-code", error_code), ("rpc-id", rpc_id)))
 
 
@@ -146,8 +151,8 @@ class PubSubService(pb_grpc.PubSubServicer):
             yield self._publish(request, self.org.cdc.topic_info(request.topic_name), rpc_id)
 
     async def ManagedSubscribe(self, request_iterator, context):
-        await context.abort(grpc.StatusCode.UNIMPLEMENTED,
-                            "ManagedSubscribe is not available in this org")
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, with_rpc_id(
+            "ManagedSubscribe is not available in this org", str(uuid.uuid4())))
 
     async def Subscribe(self, request_iterator, context):
         rpc_id = str(uuid.uuid4())

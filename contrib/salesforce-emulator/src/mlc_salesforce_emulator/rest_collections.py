@@ -46,7 +46,20 @@ def _record_type(record) -> str:
     return attrs["type"]
 
 
+def _rolled_back(result: dict) -> dict:
+    """A successful result undone by ``allOrNone``: a record that existed before the call
+    (update, delete, upsert that matched) keeps its id; a created one has none to report."""
+    out: dict = {}
+    if not result.get("created", False) and not result.get("_new"):
+        out["id"] = result["id"]
+    out.update(success=False, errors=[dict(ROLLED_BACK)])
+    if "created" in result:
+        out["created"] = False
+    return out
+
+
 def _run(txn: Transaction, items: list, all_or_none: bool, operation) -> list[dict]:
+    """Run ``operation`` on every item; a failed item's result has no ``id`` key."""
     results: list[dict] = []
     failed = False
     for item in items:
@@ -56,15 +69,14 @@ def _run(txn: Transaction, items: list, all_or_none: bool, operation) -> list[di
         except DmlError as exc:
             txn.rollback_to(point)
             failed = True
-            results.append({"id": None, "success": False, "errors": [exc.as_result()]})
+            results.append({"success": False, "errors": [exc.as_result()]})
     if failed and all_or_none:
         txn.rollback()
-        results = [r if not r["success"] else
-                   {"id": None, "success": False, "errors": [dict(ROLLED_BACK)],
-                    **({"created": False} if "created" in r else {})}
-                   for r in results]
+        results = [_rolled_back(r) if r["success"] else r for r in results]
     else:
         txn.commit()
+    for r in results:
+        r.pop("_new", None)
     return results
 
 
@@ -74,7 +86,7 @@ async def create_records(request: web.Request) -> web.Response:
 
     def op(record):
         rid = txn.create(_record_type(record), record)
-        return {"id": rid, "success": True, "errors": []}
+        return {"id": rid, "success": True, "errors": [], "_new": True}
 
     return web.json_response(_run(txn, records, all_or_none, op))
 

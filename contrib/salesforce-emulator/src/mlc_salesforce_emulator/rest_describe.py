@@ -6,6 +6,7 @@ from aiohttp import web
 
 from .catalog import FieldDef, ObjectDef
 from .http_common import ORG_KEY, ApiError
+from .org_state import CASCADES
 
 VERSIONS = [("Winter '24", "59.0"), ("Spring '24", "60.0"), ("Summer '24", "61.0"),
             ("Winter '25", "62.0"), ("Spring '25", "63.0")]
@@ -56,8 +57,10 @@ def field_describe(fdef: FieldDef) -> dict:
 def object_describe(odef: ObjectDef, version: str) -> dict:
     out = global_entry(odef, version)
     out["fields"] = [field_describe(f) for f in odef.fields.values()]
+    cascades = set(CASCADES.get(odef.name, ()))
     out["childRelationships"] = [
-        {"childSObject": child, "field": fname, "relationshipName": rel, "cascadeDelete": False}
+        {"childSObject": child, "field": fname, "relationshipName": rel,
+         "cascadeDelete": (child, fname) in cascades}
         for rel, (child, fname) in odef.child_relationships.items()]
     out["recordTypeInfos"] = []
     return out

@@ -16,13 +16,17 @@ from .rest_describe import require_object
 
 CURSORS_KEY = web.AppKey("cursors", OrderedDict)
 MAX_CURSORS = 100  # the oldest query cursors are forgotten first
+UPSERT_BODY_SINCE = 46.0  # an upsert that updates answers 200 with a body (204 before)
 
 
 def transaction(request: web.Request) -> Transaction:
-    session = request["session"]
-    client = call_client(request, session["client_id"])
-    origin = f"com/salesforce/api/rest/{request['version']};client={client}"
-    return Transaction(request.app[ORG_KEY], session["user_id"], origin)
+    """A transaction for this request; ``changeOrigin`` names the client only when the request
+    sent ``Sforce-Call-Options: client=<id>`` (a real org never falls back to the app id)."""
+    client = call_client(request)
+    origin = f"com/salesforce/api/rest/{request['version']}"
+    if client:
+        origin += f";client={client}"
+    return Transaction(request.app[ORG_KEY], request["session"]["user_id"], origin)
 
 
 def _record_url(request: web.Request, obj: str, rid: str) -> str:
@@ -127,10 +131,10 @@ async def upsert_record(request: web.Request) -> web.Response:
     txn = transaction(request)
     rid, created = txn.upsert(odef.name, field, request.match_info["value"], body, http=True)
     txn.commit()
-    if created:
-        return web.json_response({"id": rid, "success": True, "errors": [], "created": True},
-                                 status=201)
-    return web.Response(status=204)
+    if not created and float(request["version"]) < UPSERT_BODY_SINCE:
+        return web.Response(status=204)
+    return web.json_response({"id": rid, "success": True, "errors": [], "created": created},
+                             status=201 if created else 200)
 
 
 # replication: getUpdated / getDeleted ---------------------------------------------------------

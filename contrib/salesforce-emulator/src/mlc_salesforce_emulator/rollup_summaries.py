@@ -1,4 +1,5 @@
-"""Roll-up summaries a real org maintains: an opportunity's Amount follows its line items.
+"""Roll-up summaries a real org maintains: an opportunity's Amount follows its line items,
+and its first line item sets its price book.
 
 When products are attached, Salesforce keeps ``Opportunity.Amount`` equal to the sum of the line
 items' ``TotalPrice``; a line item change therefore also updates the opportunity (new
@@ -31,15 +32,18 @@ def after_line_item_change(txn: Transaction, line_item: dict) -> None:
     if opp is None or opp.get("IsDeleted"):
         return
     amount = line_items_total(txn, opp_id)
-    if opp.get("Amount") == amount:
+    entry = txn.org.store.get("PricebookEntry", line_item.get("PricebookEntryId") or "") or {}
+    pricebook = opp.get("Pricebook2Id") or entry.get("Pricebook2Id")
+    if opp.get("Amount") == amount and opp.get("Pricebook2Id") == pricebook:
         return
     odef = txn.org.catalog["Opportunity"]
     rec = dict(opp)
     now = txn.org.clock.now_ms()
-    rec.update(Amount=amount, LastModifiedDate=now, LastModifiedById=txn.user_id,
-               SystemModstamp=now)
+    rec.update(Amount=amount, Pricebook2Id=pricebook, LastModifiedDate=now,
+               LastModifiedById=txn.user_id, SystemModstamp=now)
     txn.store_record(odef, rec)
-    changed = ["Amount", "LastModifiedDate"]
+    changed = [k for k in ("Amount", "Pricebook2Id") if rec[k] != opp.get(k)]
+    changed.append("LastModifiedDate")
     if opp.get("LastModifiedById") != txn.user_id:
         changed.append("LastModifiedById")
     txn.changes.append(Change("UPDATE", "Opportunity", opp_id, rec, changed=changed))

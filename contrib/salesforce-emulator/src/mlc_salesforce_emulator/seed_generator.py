@@ -40,12 +40,17 @@ def generate_seed(accounts: int = 100, contacts_per_account: int = 1,
         if not isinstance(value, int) or value < 0 or value > 1_000_000:
             raise TypeError(f"{name} must be an integer between 0 and 1000000")
     rng = random.Random(seed)
-    records: dict[str, list[dict]] = {"Product2": [], "Account": [], "Contact": [],
-                                      "Opportunity": [], "OpportunityLineItem": []}
+    records: dict[str, list[dict]] = {"Product2": [], "PricebookEntry": [], "Account": [],
+                                      "Contact": [], "Opportunity": [],
+                                      "OpportunityLineItem": []}
     for p in range(products):
         records["Product2"].append({
             "ref": f"p{p}", "Name": f"Product {p:05d}", "ProductCode": f"I{p:05d}",
             "SAP_ItemCode__c": f"I{p:05d}", "IsActive": True})
+        # a line item needs an active entry in a price book, and every product a standard price
+        records["PricebookEntry"].append({
+            "ref": f"pbe{p}", "Pricebook2Id": "@standard_pricebook", "Product2Id": f"@p{p}",
+            "UnitPrice": float(rng.randrange(1, 300)), "IsActive": True})
     for a in range(accounts):
         code = f"C{a + 20000:06d}"
         records["Account"].append({
@@ -66,7 +71,8 @@ def generate_seed(accounts: int = 100, contacts_per_account: int = 1,
                 "Amount": float(rng.randrange(1, 500) * 100)})
             for _ in range(lines_per_opportunity if products else 0):
                 records["OpportunityLineItem"].append({
-                    "OpportunityId": f"@{ref}", "Product2Id": f"@p{rng.randrange(products)}",
+                    "OpportunityId": f"@{ref}",
+                    "PricebookEntryId": f"@pbe{rng.randrange(products)}",
                     "Quantity": float(rng.randrange(1, 20)),
                     "UnitPrice": float(rng.randrange(1, 300))})
     return {"custom_fields": CUSTOM_FIELDS, "records": records, "publish_events": publish_events}

@@ -12,6 +12,9 @@ if TYPE_CHECKING:
     from .org_state import OrgState
 
 ID_URL = "https://login.salesforce.com/id/{org}/{user}"
+# the host of the newer Salesforce platform APIs, sent alongside instance_url; REST and
+# Pub/Sub clients keep using instance_url (the emulator serves nothing at this address)
+API_INSTANCE_URL = "https://api.salesforce.com"
 
 
 class OAuthError(Exception):
@@ -61,7 +64,7 @@ class SessionRegistry:
             hashlib.sha256).digest()).decode()
         return {
             "access_token": token, "signature": signature, "scope": "api",
-            "instance_url": instance_url,
+            "instance_url": instance_url, "api_instance_url": API_INSTANCE_URL,
             "id": ID_URL.format(org=self.org.org_id, user=app["user_id"]),
             "token_type": "Bearer", "issued_at": str(issued_ms),
         }
