@@ -5,6 +5,7 @@ from __future__ import annotations
 from hub import hookimpl
 
 from .settings import SETTINGS, check_settings
+from .sinks import AccountFieldsSink, InvoiceSink, OpportunityFieldsSink
 from .sources import AccountSource, OpportunitySource
 
 
@@ -22,3 +23,10 @@ def hub_configure(settings):
 def hub_register_sources(registry):
     registry.add(OpportunitySource)
     registry.add(AccountSource)
+
+
+@hookimpl
+def hub_register_sinks(registry):
+    registry.add(OpportunityFieldsSink)
+    registry.add(AccountFieldsSink)
+    registry.add(InvoiceSink)
