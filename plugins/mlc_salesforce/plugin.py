@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hub import hookimpl
 
+from .matchers import AccountByNumber, OpportunityByKey
 from .settings import SETTINGS, check_settings
 from .sinks import AccountFieldsSink, InvoiceSink, OpportunityFieldsSink
 from .sources import AccountSource, OpportunitySource
@@ -30,3 +31,9 @@ def hub_register_sinks(registry):
     registry.add(OpportunityFieldsSink)
     registry.add(AccountFieldsSink)
     registry.add(InvoiceSink)
+
+
+@hookimpl
+def hub_register_matchers(registry):
+    registry.add(AccountByNumber)
+    registry.add(OpportunityByKey)
