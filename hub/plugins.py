@@ -159,11 +159,19 @@ class PluginHost:
                 fn(registry=Registry(kind, plugin, into))
         return out
 
-    def ping(self, settings_by_plugin: dict[str, dict[str, Any]]) -> dict[str, list[Check]]:
+    def ping(
+        self,
+        settings_by_plugin: dict[str, dict[str, Any]],
+        flows_by_plugin: dict[str, list[dict[str, Any]]] | None = None,
+    ) -> dict[str, list[Check]]:
         results: dict[str, list[Check]] = {}
-        for plugin, fn in self._impls("hub_ping"):
+        for impl in self.pm.hook.hub_ping.get_hookimpls():
+            plugin, fn = impl.plugin_name, impl.function
+            kwargs: dict[str, Any] = {"settings": settings_by_plugin.get(plugin, {})}
+            if "flows" in impl.argnames:
+                kwargs["flows"] = (flows_by_plugin or {}).get(plugin, [])
             try:
-                results[plugin] = list(fn(settings=settings_by_plugin.get(plugin, {})) or [])
+                results[plugin] = list(fn(**kwargs) or [])
             except Exception as exc:  # a plugin's bug is a failed check, not a crash
                 results[plugin] = [Check("ping", False, f"{type(exc).__name__}: {exc}")]
         return results
