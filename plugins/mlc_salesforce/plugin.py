@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hub import hookimpl
 
+from . import ping as org_ping
 from .matchers import AccountByNumber, OpportunityByKey
 from .settings import SETTINGS, check_settings
 from .sinks import AccountFieldsSink, InvoiceSink, OpportunityFieldsSink
@@ -18,6 +19,11 @@ def hub_plugin_settings():
 @hookimpl
 def hub_configure(settings):
     check_settings(settings)
+
+
+@hookimpl
+def hub_ping(settings, flows):
+    return org_ping.ping(settings, flows)
 
 
 @hookimpl

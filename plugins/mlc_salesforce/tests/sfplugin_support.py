@@ -95,13 +95,14 @@ class HubCli:
         self.config = root / "hub.toml"
         self.settings = dict(settings)
         self.flows: dict[str, dict] = {}
+        self.other_plugins: dict[str, dict] = {}
 
     def write(self) -> None:
         plugin = {k: v for k, v in self.settings.items() if v is not None}
         plugin["client_secret"] = {"env": "TEST_SF_SECRET"}
         doc = {
             "hub": {"data_dir": str(self.root / "data"), "workers": 2},
-            "plugins": {"salesforce": {"enabled": True, **plugin}},
+            "plugins": {"salesforce": {"enabled": True, **plugin}, **self.other_plugins},
             "flows": self.flows,
         }
         self.config.write_text(tomli_w.dumps(doc))
