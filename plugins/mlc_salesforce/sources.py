@@ -14,7 +14,7 @@ from typing import ClassVar
 
 import grpc
 
-from hub import ChangeBatch, ConfigError, Setting, Source
+from hub import ChangeBatch, FatalError, Setting, Source
 
 from .cdc import CdcReader
 from .checkpoint import SourceCheckpoint
@@ -84,7 +84,7 @@ class SalesforceSource(Source):
             else:
                 ok, why = cdc_available(self.conn, self.topic)
                 if not ok and wanted == "cdc":
-                    raise ConfigError(
+                    raise FatalError(
                         f"flow {self.context.flow}: mode = 'cdc' but {self.topic} is not "
                         f"available ({why}); enable Change Data Capture for {self.sobject} "
                         f"or use mode = 'auto' or 'poll'"

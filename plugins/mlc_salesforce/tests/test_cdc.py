@@ -9,7 +9,7 @@ from mlc_salesforce.sources import AccountSource, OpportunitySource
 from mlc_salesforce_emulator.testing import run_salesforce_emulator
 from sfplugin_support import context, options_for, plugin_settings
 
-from hub import ConfigError, FatalError
+from hub import FatalError
 
 
 class Foreign:
@@ -262,7 +262,7 @@ def test_mode_auto_falls_back_to_polling_and_cdc_refuses(tmp_path):
         strict = OpportunitySource(
             context(plugin_settings(emu)), options_for(OpportunitySource, mode="cdc")
         )
-        with pytest.raises(ConfigError) as err:
+        with pytest.raises(FatalError) as err:  # the flow stops and says what to enable
             list(strict.read(None))
         assert "Change Data Capture" in str(err.value)
 
