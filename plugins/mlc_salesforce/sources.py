@@ -8,6 +8,7 @@ the checkpoint, which ``hub status`` shows).
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
 from typing import ClassVar
@@ -100,6 +101,16 @@ class SalesforceSource(Source):
         return self.mode
 
     def read(self, checkpoint: str | None) -> Iterator[ChangeBatch]:
+        """Batches of the chosen mode; each checkpoint also carries the day's API usage and
+        budget (``api_usage``), so ``hub status`` shows them."""
+        for batch in self._read(checkpoint):
+            if batch.checkpoint:
+                data = json.loads(batch.checkpoint)
+                data["api_usage"] = self.conn.budget.describe()
+                batch.checkpoint = json.dumps(data, sort_keys=True, separators=(",", ":"))
+            yield batch
+
+    def _read(self, checkpoint: str | None) -> Iterator[ChangeBatch]:
         if not hasattr(self, "reader"):
             self.open()
         cp = SourceCheckpoint.load(checkpoint)
