@@ -345,3 +345,23 @@ def test_rejected_credentials_on_the_stream_stop_the_flow(emu):
         assert "invalid_client" in str(err.value)
     finally:
         src.close()
+
+
+def test_flow_control_asks_for_more_as_pending_runs_low(emu):
+    src = source(emu, batch=10)
+    try:
+        _, cp = drain(src, None)
+        sent = src.cdc.subscription.requests_sent
+        records = [
+            {"attributes": {"type": "Account"}, "Name": f"Flow {i}", "AccountNumber": f"F{i}"}
+            for i in range(35)
+        ]
+        results = Foreign(emu)(
+            "POST", "composite/sobjects", {"allOrNone": False, "records": records}
+        )
+        changes, _ = drain(src, cp)
+        assert [c.external_id for c in changes] == [r["id"] for r in results]
+        # ten at a time: without asking again only the first ten would ever arrive
+        assert src.cdc.subscription.requests_sent - sent >= 3
+    finally:
+        src.close()
