@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterator
 from typing import ClassVar
 
 import grpc
 
-from hub import ChangeBatch, FatalError, Setting, Source
+from hub import ChangeBatch, ConfigError, FatalError, Setting, Source
 
 from .cdc import CdcReader
 from .checkpoint import SourceCheckpoint
@@ -27,6 +28,7 @@ from .records import OBJECTS, RecordReader
 log = logging.getLogger(__name__)
 
 MODES = ("cdc", "poll", "auto")
+FIELD_PATH = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*$")
 NO_CDC = (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.PERMISSION_DENIED)
 
 
@@ -66,6 +68,12 @@ class SalesforceSource(Source):
     }
 
     def open(self) -> None:
+        for field in self.opts["fields"]:
+            if not isinstance(field, str) or not FIELD_PATH.match(field):
+                raise ConfigError(
+                    f"flow {self.context.flow}: source_options.fields: {field!r} is not a "
+                    "field's API name (such as SAP_Order_DocNum__c or Owner.Email)"
+                )
         self.conn = connect(self.context.settings)
         self.reader = RecordReader(self.conn.rest, OBJECTS[self.sobject], self.opts["fields"])
         self.poller = ModstampPoller(self.reader, self.opts["overlap_seconds"])

@@ -186,3 +186,13 @@ def test_values_with_quotes_and_backslashes_cannot_inject(emu):
     soql = f"SELECT Id, Name FROM Account WHERE AccountNumber = {quote(number)}"
     rows = list(rest.query_records(soql))
     assert [r["Name"] for r in rows] == ["O'Brien \\ Sons"]
+
+
+@pytest.mark.parametrize("field", ["Name FROM Account --", "X__c, (SELECT Id FROM Contacts)", "1x"])
+def test_source_fields_must_be_api_names(field):
+    from hub import ConfigError
+
+    src = AccountSource(context(unit()), options_for(AccountSource, fields=[field]))
+    with pytest.raises(ConfigError) as err:
+        src.open()
+    assert "source_options.fields" in str(err.value)
