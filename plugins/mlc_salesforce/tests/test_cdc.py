@@ -365,3 +365,18 @@ def test_flow_control_asks_for_more_as_pending_runs_low(emu):
         assert src.cdc.subscription.requests_sent - sent >= 3
     finally:
         src.close()
+
+
+def test_token_lapsing_mid_stream_is_replaced_and_nothing_is_lost(tmp_path):
+    with run_salesforce_emulator(tmp_path / "sf", "--session-timeout", "600") as emu:
+        src = source(emu)
+        try:
+            _, cp = drain(src, None)
+            first = src.conn.token.current().access_token
+            emu.admin.set_clock(advance_seconds=900)  # the org's session timeout passes
+            rid = Foreign(emu).create("Account", Name="After expiry", AccountNumber="Z1")
+            changes, _ = drain(src, cp)
+            assert [c.external_id for c in changes] == [rid]
+            assert src.conn.token.current().access_token != first
+        finally:
+            src.close()
