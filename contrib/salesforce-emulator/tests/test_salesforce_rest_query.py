@@ -61,7 +61,8 @@ def test_parent_fields_and_child_subquery(api, deal):
     ("CreatedDate = TODAY", [0, 1, 2]),
     ("CreatedDate = LAST_N_DAYS:3", [0, 1, 2]),
     ("CreatedDate > 2020-05-01T12:00:00Z", [0, 1, 2]),
-    ("SystemModstamp < 2020-05-01T12:00:00.000+0000", []),
+    ("SystemModstamp < 2020-05-01T12:00:00.000+00:00", []),
+    ("Name LIKE '%O\\_1'", []),  # an escaped _ is the character, not a wildcard
     ("IsWon = true", [1]),
 ])
 def test_where_clauses(api, deal, where, expected):
@@ -83,6 +84,21 @@ def test_order_limit_offset_count(api, deal):
     assert [r["Amount"] for r in off["records"]] == [200.0]
     count = q(api, f"SELECT COUNT() {base}").json()
     assert count["totalSize"] == 3 and count["records"] == []
+
+
+def test_errors_echo_the_query_with_a_caret(api):
+    soql = "SELECT Id, Nope__c FROM Account WHERE CreatedDate > 2024-01-01T00:00:00.000+0000"
+    body = q(api, soql).json()[0]
+    assert body["errorCode"] == "MALFORMED_QUERY"
+    assert body["message"].startswith(f"\n{soql}\n{' ' * 52}^\nERROR at Row:1:Column:53\n")
+    soql = "SELECT Id, Nope__c FROM Account"
+    body = q(api, soql).json()[0]
+    assert body["errorCode"] == "INVALID_FIELD"
+    assert body["message"].startswith(f"\n{soql}\n{' ' * 11}^\nERROR at Row:1:Column:12\n"
+                                      "No such column 'Nope__c' on entity 'Account'.")
+    escaped = q(api, "SELECT Id FROM Account WHERE Name = 'x\\%'").json()[0]
+    assert escaped["errorCode"] == "MALFORMED_QUERY"
+    assert escaped["message"].endswith("Illegal character sequence '\\%' in string literal.")
 
 
 def test_query_all_includes_deleted(api, deal):

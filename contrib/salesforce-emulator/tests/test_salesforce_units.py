@@ -44,10 +44,40 @@ def test_parser_rejects_malformed(text):
 
 def test_datetime_and_date_literals_are_lexed_unquoted():
     q = parse_soql("SELECT Id FROM Account WHERE SystemModstamp >= 2024-05-01T12:00:00Z "
-                   "AND CreatedDate < 2024-05-01T12:00:00.000+0000 AND CloseDate = 2024-05-01 "
+                   "AND CreatedDate < 2024-05-01T12:00:00.000+02:00 AND CloseDate = 2024-05-01 "
                    "AND CreatedDate = LAST_N_DAYS:30")
     kinds = [c.values[0].kind for c in q.where.items]
     assert kinds == ["datetime", "datetime", "date", "date_literal"]
+
+
+@pytest.mark.parametrize("literal, bad", [
+    ("'a\\yb'", "\\y"), ("'a\\%'", "\\%"), ("'\\_x'", "\\_"), ("'\\u0041'", "\\u"),
+])
+def test_string_escapes_outside_the_allowed_set_are_refused(literal, bad):
+    text = f"SELECT Id FROM Account WHERE Name = {literal}"
+    with pytest.raises(SoqlError) as err:
+        parse_soql(text)
+    assert err.value.code == "MALFORMED_QUERY"
+    assert err.value.message == (
+        f"\n{text}\n{' ' * 36}^\nERROR at Row:1:Column:37\nInvalid string literal {literal}. "
+        f"Illegal character sequence '{bad}' in string literal.")
+
+
+def test_allowed_escapes_and_like_only_escapes():
+    q = parse_soql("SELECT Id FROM Account WHERE Name = '\\'\\\"\\\\\\N\\t' "
+                   "AND Name LIKE '50\\%\\_%' AND Name IN ('a\\\\%')")
+    assert q.where.items[0].values[0].value == "'\"\\\n\t"
+    assert q.where.items[2].values[0].value == "a\\%"  # an escaped backslash, then %
+
+
+@pytest.mark.parametrize("literal", ["2024-05-01T12:00:00.000+0000", "2024-05-01T12:00:00",
+                                     "2024-05-01T12:00:00+02", "2024-05-01T12:00Z"])
+def test_datetime_literals_need_z_or_a_colon_offset(literal):
+    text = f"SELECT Id FROM Account WHERE CreatedDate > {literal}"
+    with pytest.raises(SoqlError) as err:
+        parse_soql(text)
+    assert err.value.code == "MALFORMED_QUERY"
+    assert f"\n{' ' * 43}^\nERROR at Row:1:Column:44\n" in err.value.message
 
 
 def test_date_literal_ranges():

@@ -41,6 +41,8 @@ def _objects(value: str | None) -> list[str] | None:
               help="Session timeout in seconds (default: 7200).")
 @click.option("--daily-api-limit", type=int, default=None, help="Daily API calls (15000).")
 @click.option("--page-size", type=int, default=None, help="Query page size (2000).")
+@click.option("--child-page-size", type=int, default=None,
+              help="Rows of a child subquery in one result before it pages (200).")
 @click.option("--keepalive", type=float, default=None,
               help="Seconds between Pub/Sub keepalive responses (270).")
 @click.option("--retention-hours", type=float, default=None, help="Event retention (72).")
@@ -49,7 +51,7 @@ def _objects(value: str | None) -> list[str] | None:
 @click.option("--log-level", default="INFO", show_default=True)
 def salesforce(port, grpc_port, data_dir, seed_file, edition, host, plain_http, orders, invoice,
                multi_currency, cdc_objects, session_timeout, daily_api_limit, page_size,
-               keepalive, retention_hours, idle_stream_timeout, log_level):
+               child_page_size, keepalive, retention_hours, idle_stream_timeout, log_level):
     """Run a local Salesforce org emulator: OAuth, REST and the Pub/Sub API with CDC."""
     from .server import EmulatorConfig, run  # imported here: mounting the command stays cheap
 
@@ -62,6 +64,7 @@ def salesforce(port, grpc_port, data_dir, seed_file, edition, host, plain_http, 
         "orders_enabled": orders, "invoice_enabled": invoice, "multi_currency": multi_currency,
         "cdc_objects": _objects(cdc_objects), "session_timeout_seconds": session_timeout,
         "daily_api_limit": daily_api_limit, "query_page_size": page_size,
+        "child_page_size": child_page_size,
         "keepalive_seconds": keepalive, "retention_hours": retention_hours,
         "idle_stream_timeout_seconds": idle_stream_timeout,
     }

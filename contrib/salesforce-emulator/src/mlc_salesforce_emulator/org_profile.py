@@ -19,6 +19,7 @@ class OrgProfile:
     session_timeout_seconds: int = 7200
     daily_api_limit: int = 15000
     query_page_size: int = 2000
+    child_page_size: int = 200
     keepalive_seconds: float = 30.0
     retention_hours: float = 72.0
     idle_stream_timeout_seconds: float = 60.0

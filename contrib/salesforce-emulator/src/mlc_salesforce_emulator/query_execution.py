@@ -36,22 +36,28 @@ def _fast_candidates(org: OrgState, obj: str, where) -> list[dict] | None:
     return None
 
 
-def run_query(org: OrgState, text: str, include_deleted: bool, version: str) -> list[dict] | int:
-    """Rendered records of the query, or the count for ``SELECT COUNT()``."""
+def run_query(org: OrgState, text: str, include_deleted: bool, version: str,
+              open_cursor=None) -> list[dict] | int:
+    """Rendered records of the query, or the count for ``SELECT COUNT()``.
+
+    ``open_cursor(records, page_size)`` keeps a long child subquery result for query-more and
+    returns its ``nextRecordsUrl``; without it, child results are never paged."""
     try:
-        return _run_query(org, text, include_deleted, version)
+        return _run_query(org, text, include_deleted, version, open_cursor)
+    except SoqlError as exc:
+        raise exc.located(text) from None
     except RecursionError:
         raise SoqlError("MALFORMED_QUERY", "\nthe query is too deeply nested") from None
 
 
-def _run_query(org: OrgState, text: str, include_deleted: bool, version: str):
+def _run_query(org: OrgState, text: str, include_deleted: bool, version: str, open_cursor):
     syntax = parse_soql(text)
     runner = QueryRunner(org, version)
     odef = runner._object(syntax.obj)
     paths, subqueries = [], []
     for item in syntax.fields:
         if isinstance(item, SubQuerySyntax):
-            subqueries.append(_compile_subquery(runner, odef, item))
+            subqueries.append(_compile_subquery(runner, odef, item, open_cursor))
         else:
             paths.append(runner.resolve(odef, item))
     predicate = runner.compile_where(odef, syntax.where)
@@ -82,7 +88,7 @@ def _run_query(org: OrgState, text: str, include_deleted: bool, version: str):
     return out
 
 
-def _compile_subquery(runner: QueryRunner, parent, sub: SubQuerySyntax):
+def _compile_subquery(runner: QueryRunner, parent, sub: SubQuerySyntax, open_cursor):
     found = parent.child_relationship(sub.relationship)
     if found is None:
         raise SoqlError("INVALID_TYPE", f"\nDidn't understand relationship "
@@ -115,6 +121,11 @@ def _compile_subquery(runner: QueryRunner, parent, sub: SubQuerySyntax):
         if sub.limit is not None:
             rows = rows[:sub.limit]
         records = [runner.render(codef, r, paths) for r in rows]
-        return {"totalSize": len(records), "done": True, "records": records}
+        size = runner.org.profile.child_page_size
+        if open_cursor is None or len(records) <= size:
+            return {"totalSize": len(records), "done": True, "records": records}
+        # a long child result pages on its own, as a real org's does: follow its nextRecordsUrl
+        return {"totalSize": len(records), "done": False,
+                "nextRecordsUrl": open_cursor(records, size), "records": records[:size]}
 
     return rel_name, rows_for

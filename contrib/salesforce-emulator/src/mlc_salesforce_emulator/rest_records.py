@@ -201,18 +201,27 @@ async def _query(request: web.Request, include_deleted: bool) -> web.Response:
     if text is None:
         raise ApiError(400, "MALFORMED_QUERY", "A query string has to be specified")
     org = request.app[ORG_KEY]
-    result = run_query(org, text, include_deleted, request["version"])
+
+    def open_cursor(records: list, page_size: int) -> str:
+        locator = _open_cursor(request, records, page_size)
+        return f"/services/data/v{request['version']}/query/{locator}-{page_size}"
+
+    result = run_query(org, text, include_deleted, request["version"], open_cursor)
     if isinstance(result, int):
         return web.json_response({"totalSize": result, "done": True, "records": []})
     page_size = _page_size(request)
     if len(result) <= page_size:
         return web.json_response({"totalSize": len(result), "done": True, "records": result})
+    return _page(request, _open_cursor(request, result, page_size), 0)
+
+
+def _open_cursor(request: web.Request, records: list, page_size: int) -> str:
     cursors = request.app[CURSORS_KEY]
-    locator = org.store.next_id("01g")[:15]
-    cursors[locator] = {"records": result, "page_size": page_size}
+    locator = request.app[ORG_KEY].store.next_id("01g")[:15]
+    cursors[locator] = {"records": records, "page_size": page_size}
     while len(cursors) > MAX_CURSORS:
         cursors.popitem(last=False)
-    return _page(request, locator, 0)
+    return locator
 
 
 async def query(request: web.Request) -> web.Response:

@@ -11,7 +11,7 @@ from .emulator_clock import date_to_ms, parse_datetime
 from .field_values import attributes, render_value
 from .record_ids import normalize_id
 from .soql_dates import date_literal_range
-from .soql_parser import BoolOp, Compare, Literal, QuerySyntax, SoqlError, parse_soql
+from .soql_parser import ESCAPES, BoolOp, Compare, Literal, QuerySyntax, SoqlError, parse_soql
 
 if TYPE_CHECKING:
     from .org_state import OrgState
@@ -54,7 +54,8 @@ class QueryRunner:
             if ref is None or self.org.object_def(ref.reference_to) is None:
                 raise SoqlError("INVALID_FIELD", f"\nDidn't understand relationship '{rel}' in "
                                 f"field path. If you are attempting to use a custom relationship, "
-                                "be sure to append the '__r' after the custom relationship name.")
+                                "be sure to append the '__r' after the custom relationship name.",
+                                at=path)
             hops.append(ref)
             names.append(ref.relationship_name)
             current = self.org.object_def(ref.reference_to)
@@ -63,7 +64,8 @@ class QueryRunner:
             raise SoqlError("INVALID_FIELD", f"\nNo such column '{parts[-1]}' on entity "
                             f"'{current.name}'. If you are attempting to use a custom field, be "
                             "sure to append the '__c' after the custom field name. Please "
-                            "reference your WSDL or the describe call for the appropriate names.")
+                            "reference your WSDL or the describe call for the appropriate names.",
+                            at=path)
         names.append(fdef.name)
         return ResolvedPath(text, hops, fdef, names)
 
@@ -87,7 +89,7 @@ class QueryRunner:
         bad = SoqlError("INVALID_FIELD", f"\nvalue of filter criterion for field '{fdef.name}' "
                         f"must be of type {t} and should "
                         f"{'' if t in STRINGY or t in ('id', 'reference') else 'not '}be enclosed "
-                        "in quotes")
+                        "in quotes", at=lit)
         if t in STRINGY or t in ("id", "reference"):
             if lit.kind != "string":
                 raise bad
@@ -114,7 +116,7 @@ class QueryRunner:
                 return parse_datetime(lit.value)
             raise SoqlError("INVALID_FIELD", f"\nvalue of filter criterion for field "
                             f"'{fdef.name}' must be of type {t} and should not be enclosed in "
-                            "quotes")
+                            "quotes", at=lit)
         raise SoqlError("INVALID_FIELD", f"\nfield '{fdef.name}' can not be filtered in a query "
                         "call")
 
@@ -135,7 +137,7 @@ class QueryRunner:
         rp = self.resolve(odef, node.path)
         if not rp.fdef.filterable:
             raise SoqlError("INVALID_FIELD", f"\nfield '{rp.fdef.name}' can not be filtered in "
-                            "a query call")
+                            "a query call", at=node.path)
         lower = rp.fdef.type in STRINGY or rp.fdef.type in ("id", "reference")
         get = self.value
 
@@ -151,9 +153,9 @@ class QueryRunner:
         if op == "LIKE":
             if rp.fdef.type not in STRINGY:
                 raise SoqlError("INVALID_FIELD", f"\ninvalid operator on {rp.fdef.type} field: "
-                                "LIKE")
-            pattern = self._literal(rp.fdef, node.values[0], op)
-            regex = re.compile(_like_to_regex(pattern), re.IGNORECASE | re.DOTALL)
+                                "LIKE", at=node.path)
+            self._literal(rp.fdef, node.values[0], op)  # type check
+            regex = re.compile(_like_to_regex(node.values[0].raw), re.IGNORECASE | re.DOTALL)
             return lambda r: (v := get(r, rp)) is not None and regex.fullmatch(v) is not None
         lit = self._literal(rp.fdef, node.values[0], op)
         if isinstance(lit, tuple):
@@ -173,7 +175,8 @@ class QueryRunner:
         if op == "!=":
             return lambda r: norm(get(r, rp)) != lit
         if rp.fdef.type == "boolean":
-            raise SoqlError("INVALID_FIELD", f"\ninvalid operator on boolean field: {op}")
+            raise SoqlError("INVALID_FIELD", f"\ninvalid operator on boolean field: {op}",
+                            at=node.path)
         cmp = {"<": lambda v: v < lit, "<=": lambda v: v <= lit,
                ">": lambda v: v > lit, ">=": lambda v: v >= lit}[op]
         return lambda r: (v := norm(get(r, rp))) is not None and cmp(v)
@@ -216,12 +219,16 @@ class QueryRunner:
         return out
 
 
-def _like_to_regex(pattern: str) -> str:
+def _like_to_regex(token: str) -> str:
+    """A regex for a LIKE pattern, read from the literal as written: ``%`` and ``_`` are
+    wildcards, ``\\%`` and ``\\_`` are the characters themselves, other escapes as anywhere."""
+    body = token[1:-1]
     out, i = [], 0
-    while i < len(pattern):
-        ch = pattern[i]
-        if ch == "\\" and i + 1 < len(pattern):
-            out.append(re.escape(pattern[i + 1]))
+    while i < len(body):
+        ch = body[i]
+        if ch == "\\" and i + 1 < len(body):
+            nxt = body[i + 1]
+            out.append(re.escape(ESCAPES.get(nxt, nxt)))
             i += 2
             continue
         out.append(".*" if ch == "%" else "." if ch == "_" else re.escape(ch))

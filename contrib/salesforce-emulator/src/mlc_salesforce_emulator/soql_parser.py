@@ -11,16 +11,45 @@ from lark.exceptions import LarkError, UnexpectedInput
 
 
 class SoqlError(Exception):
-    def __init__(self, code: str, message: str) -> None:
+    """A query error; ``at`` (anything with ``line`` and ``column``) places the caret."""
+
+    def __init__(self, code: str, message: str, at=None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.at = at
+
+    def located(self, text: str) -> SoqlError:
+        """This error worded as a real org words it: the query line, a caret under the
+        offending spot, ``ERROR at Row:r:Column:c`` and the reason."""
+        line, column = getattr(self.at, "line", None), getattr(self.at, "column", None)
+        if not line or not column or "ERROR at Row:" in self.message:
+            return self
+        self.message = caret_message(text, line, column, self.message.lstrip("\n"))
+        self.args = (self.message,)
+        return self
+
+
+def caret_message(text: str, line: int, column: int, reason: str) -> str:
+    rows = text.splitlines() or [text]
+    row = rows[min(line, len(rows)) - 1]
+    return f"\n{row}\n{' ' * (column - 1)}^\nERROR at Row:{line}:Column:{column}\n{reason}"
+
+
+class FieldPath(list):
+    """A field path as written (``["Account", "Name"]``) with where it was written."""
+
+    line: int = 0
+    column: int = 0
 
 
 @dataclass
 class Literal:
     kind: str  # string, number, datetime, date, null, boolean, date_literal
     value: object
+    line: int = field(default=0, compare=False)
+    column: int = field(default=0, compare=False)
+    raw: str = field(default="", compare=False)
 
 
 @dataclass
@@ -63,20 +92,49 @@ class QuerySyntax:
     offset: int | None = None
 
 
+ESCAPES = {"n": "\n", "N": "\n", "r": "\r", "R": "\r", "t": "\t", "T": "\t", "b": "\b",
+           "B": "\b", "f": "\f", "F": "\f", '"': '"', "'": "'", "\\": "\\"}
+LIKE_ESCAPES = {"%", "_"}  # kept escaped for the LIKE pattern; refused anywhere else
+
+
+def escapes_in(token: str) -> list[str]:
+    """The backslash sequences of a string literal token, in order."""
+    body, i, found = token[1:-1], 0, []
+    while i < len(body):
+        if body[i] == "\\":
+            found.append("\\" + body[i + 1:i + 2])
+            i += 2
+            continue
+        i += 1
+    return found
+
+
+def illegal_escape(token: str, in_like: bool = True) -> str | None:
+    """The first backslash sequence SOQL refuses in this literal (``\\%``/``\\_`` are allowed
+    only in a LIKE pattern), if any."""
+    for esc in escapes_in(token):
+        if esc[1:] not in ESCAPES and not (in_like and esc[1:] in LIKE_ESCAPES):
+            return esc
+    return None
+
+
 def unescape(token: str) -> str:
     body = token[1:-1]
     out, i = [], 0
-    escapes = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f"}
     while i < len(body):
         ch = body[i]
         if ch == "\\" and i + 1 < len(body):
             nxt = body[i + 1]
-            out.append(escapes.get(nxt, nxt) if nxt not in "%_" else "\\" + nxt)
+            out.append(ESCAPES.get(nxt, "\\" + nxt))
             i += 2
             continue
         out.append(ch)
         i += 1
     return "".join(out)
+
+
+def _bad_literal(tok: Token, reason: str) -> SoqlError:
+    return SoqlError("MALFORMED_QUERY", reason, at=tok)
 
 
 @v_args(inline=True)
@@ -85,7 +143,9 @@ class _ToSyntax(Transformer):
         return q
 
     def field_path(self, *names):
-        return [str(n) for n in names]
+        path = FieldPath(str(n) for n in names)
+        path.line, path.column = names[0].line, names[0].column
+        return path
 
     def count_all(self):
         return "COUNT()"
@@ -97,17 +157,26 @@ class _ToSyntax(Transformer):
         return list(items)
 
     def string(self, tok):
-        return Literal("string", unescape(str(tok)))
+        bad = illegal_escape(str(tok))
+        if bad:
+            raise _bad_literal(tok, f"Invalid string literal {tok}. Illegal character sequence "
+                                    f"'{bad}' in string literal.")
+        return Literal("string", unescape(str(tok)), tok.line, tok.column, str(tok))
+
+    def bad_datetime(self, tok):
+        raise _bad_literal(tok, f"Invalid datetime literal '{tok}': a datetime literal ends "
+                                "with Z or an offset +hh:mm / -hh:mm")
 
     def number(self, tok):
         text = str(tok)
-        return Literal("number", float(text) if any(c in text for c in ".eE") else int(text))
+        return Literal("number", float(text) if any(c in text for c in ".eE") else int(text),
+                       tok.line, tok.column, text)
 
     def datetime(self, tok):
-        return Literal("datetime", str(tok))
+        return Literal("datetime", str(tok), tok.line, tok.column, str(tok))
 
     def date(self, tok):
-        return Literal("date", str(tok))
+        return Literal("date", str(tok), tok.line, tok.column, str(tok))
 
     def null(self):
         return Literal("null", None)
@@ -119,19 +188,31 @@ class _ToSyntax(Transformer):
         return Literal("boolean", False)
 
     def date_literal(self, tok):
-        return Literal("date_literal", str(tok).upper().replace(" ", ""))
+        return Literal("date_literal", str(tok).upper().replace(" ", ""), tok.line, tok.column,
+                       str(tok))
 
     def value_list(self, *values):
         return list(values)
 
+    @staticmethod
+    def _outside_like(values: list) -> None:
+        for lit in values:
+            bad = illegal_escape(lit.raw, in_like=False) if lit.kind == "string" else None
+            if bad:
+                raise SoqlError("MALFORMED_QUERY", f"Invalid string literal {lit.raw}. "
+                                f"Illegal character sequence '{bad}' in string literal.", at=lit)
+
     def compare(self, path, op, value):
         op = "!=" if str(op) == "<>" else str(op)
+        self._outside_like([value])
         return Compare(path, op, [value])
 
     def in_list(self, path, values):
+        self._outside_like(values)
         return Compare(path, "IN", values)
 
     def not_in_list(self, path, values):
+        self._outside_like(values)
         return Compare(path, "NOT IN", values)
 
     def like(self, path, value):
@@ -209,17 +290,22 @@ def _parse_cached(text: str) -> QuerySyntax:
         tree = _PARSER.parse(text)
         return _ToSyntax().transform(tree)
     except UnexpectedInput as exc:
-        col = getattr(exc, "column", "?")
         token = getattr(exc, "token", None)
-        near = f"unexpected token: '{token}'" if token is not None else "unexpected character"
-        raise SoqlError("MALFORMED_QUERY",
-                        f"\n{text}\nERROR at Row:1:Column:{col}\n{near}") from None
-    except SoqlError:
-        raise
+        line, col = getattr(exc, "line", 1), getattr(exc, "column", 1)
+        at_end = token is not None and token.type == "$END"
+        if at_end or not isinstance(line, int) or line < 1 or not isinstance(col, int) \
+                or col < 1:
+            rows = text.splitlines() or [text]
+            line, col = len(rows), len(rows[-1]) + 1  # at the end of the input
+        near = ("unexpected token: <EOF>" if at_end else f"unexpected token: '{token}'"
+                if token is not None else "unexpected character")
+        raise SoqlError("MALFORMED_QUERY", caret_message(text, line, col, near)) from None
+    except SoqlError as exc:
+        raise exc.located(text) from None
     except RecursionError:
         raise SoqlError("MALFORMED_QUERY", "\nthe query is too deeply nested") from None
     except LarkError as exc:
         cause = exc.__context__ if isinstance(exc.__context__, SoqlError) else None
         if cause:
-            raise cause from None
+            raise cause.located(text) from None
         raise SoqlError("MALFORMED_QUERY", f"\n{text}\nunable to parse query") from None
