@@ -380,3 +380,25 @@ def test_token_lapsing_mid_stream_is_replaced_and_nothing_is_lost(tmp_path):
             assert src.conn.token.current().access_token != first
         finally:
             src.close()
+
+
+def test_compound_sub_fields_compare_as_their_rest_fields():
+    from mlc_salesforce.cdc import flat_name
+
+    assert flat_name("BillingAddress.City") == "BillingCity"
+    assert flat_name("ShippingAddress.PostalCode") == "ShippingPostalCode"
+    assert flat_name("Name.LastName") == "LastName"
+    assert flat_name("Phone") == "Phone"
+
+
+def test_own_change_to_a_compound_field_listed_in_rest_form_is_suppressed(emu):
+    src = source(emu, echo_fields=["BillingCity"])
+    try:
+        _, cp = drain(src, None)
+        rid = Foreign(emu).create("Account", Name="Compound", AccountNumber="K1")
+        _, cp = drain(src, cp)
+        rest = org.build(plugin_settings(emu)).rest
+        rest.request("PATCH", f"sobjects/Account/{rid}", json={"BillingCity": "Lyon"})
+        assert drain(src, cp)[0] == [] and src.cdc.suppressed == 1
+    finally:
+        src.close()
