@@ -115,6 +115,7 @@ class CdcReader:
                 self.client, self.topic, cp.replay_bytes, batch=self.batch
             ).start()
         if backfill:
+            self._await_position()
             yield from self._backfill(cp, "no replay id stored")
         items = self.subscription.items
         deadline = time.monotonic() + self.catch_up_seconds
@@ -142,6 +143,7 @@ class CdcReader:
                     item.detail,
                 )
                 cp.replay_id = None
+                self._await_position()
                 yield from self._backfill(cp, item.detail)
                 deadline = time.monotonic() + self.catch_up_seconds
             elif item.kind == "fatal":
@@ -149,6 +151,13 @@ class CdcReader:
                 raise FatalError(f"Pub/Sub {self.topic}: {item.detail}")
             else:
                 log.info("%s: %s", self.topic, item.detail)
+
+    def _await_position(self) -> None:
+        """Before a SOQL backfill, let the LATEST stream take its position (its first answer,
+        at most ``catch_up_seconds``), so a change committed meanwhile is read by one path or
+        the other."""
+        assert self.subscription is not None
+        self.subscription.ready.wait(self.catch_up_seconds)
 
     def _backfill(self, cp: SourceCheckpoint, why: str) -> Iterator[ChangeBatch]:
         """Poll ``SystemModstamp >= last commit time - overlap`` (everything when unknown)."""
