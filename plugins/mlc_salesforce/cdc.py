@@ -219,7 +219,8 @@ class CdcReader:
                 continue
             for rid in ids:  # several recordIds: one change per record
                 wanted[rid] = "delete" if kind == "DELETE" else "read"
-        cp.replay_id = decoded[-1][0].hex() if decoded else cp.replay_id
+        if len(events):  # the stream's position: its last event, whatever the order above
+            cp.replay_id = events[-1].replay_id.hex()
         changes = self._changes(wanted)
         if overflow_from is not None:
             log.warning("%s: GAP_OVERFLOW; polling %s again", self.topic, self.entity)

@@ -1,5 +1,7 @@
 """Change Data Capture against the emulator's Pub/Sub API, hard cases included."""
 
+import types
+
 import pytest
 import requests
 from mlc_salesforce import org
@@ -322,7 +324,8 @@ def test_an_event_with_several_record_ids_fans_out_in_one_query():
     delete = {**header, "changeType": "DELETE", "recordIds": ["001D"]}
     cdc.decode = lambda events: [(b"\x01", header, {}, None), (b"\x02", delete, {}, None)]
     cp = SourceCheckpoint()
-    (batch,) = list(cdc._events([object()], cp))
+    events = [types.SimpleNamespace(replay_id=b"\x02"), types.SimpleNamespace(replay_id=b"\x01")]
+    (batch,) = list(cdc._events(events, cp))
     assert [(c.external_id, c.op) for c in batch.changes] == [
         ("001A", "upsert"),
         ("001B", "upsert"),
@@ -330,7 +333,7 @@ def test_an_event_with_several_record_ids_fans_out_in_one_query():
         ("001D", "delete"),
     ]
     assert reader.asked == [["001A", "001B", "001C"]]
-    assert SourceCheckpoint.load(batch.checkpoint).replay_id == "02"
+    assert SourceCheckpoint.load(batch.checkpoint).replay_id == "01"  # the response's last
 
 
 def test_rejected_credentials_on_the_stream_stop_the_flow(emu):
