@@ -128,7 +128,12 @@ class CdcReader:
             except queue.Empty:
                 continue
             if item.kind == "events":
-                yield from self._events(item.response.events, cp)
+                try:
+                    yield from self._events(item.response.events, cp)
+                except BaseException:
+                    # these events are not stored: the next read resumes from the checkpoint
+                    self.close()
+                    raise
                 deadline = time.monotonic() + self.catch_up_seconds
             elif item.kind == "keepalive":
                 if item.response.latest_replay_id:

@@ -405,3 +405,21 @@ def test_own_change_to_a_compound_field_listed_in_rest_form_is_suppressed(emu):
         assert drain(src, cp)[0] == [] and src.cdc.suppressed == 1
     finally:
         src.close()
+
+
+def test_events_whose_reread_fails_are_read_again_from_the_checkpoint(emu, live, monkeypatch):
+    from hub import RetriableError
+
+    src, cp = live
+    rid = Foreign(emu).create("Account", Name="Retry me", AccountNumber="Y1")
+    real = src.reader.by_ids
+
+    def failing(ids):
+        raise RetriableError("daily API budget reached")
+
+    monkeypatch.setattr(src.reader, "by_ids", failing)
+    with pytest.raises(RetriableError):
+        drain(src, cp)
+    monkeypatch.setattr(src.reader, "by_ids", real)
+    changes, _ = drain(src, cp)  # the stored checkpoint did not move: read again
+    assert [c.external_id for c in changes] == [rid]
