@@ -109,12 +109,21 @@ class CdcReader:
     # -- reading -------------------------------------------------------------------------------
 
     def read(self, cp: SourceCheckpoint, stopping) -> Iterator[ChangeBatch]:
-        backfill = cp.replay_id is None
         if self.subscription is None or not self.subscription.alive():
             self.subscription = Subscription(
                 self.client, self.topic, cp.replay_bytes, batch=self.batch
             ).start()
-        if backfill:
+        try:
+            yield from self._read(cp, stopping)
+        except BaseException:
+            # what was not stored is read again: the next read resumes from the checkpoint
+            # (and repeats a backfill that did not finish)
+            self.close()
+            raise
+
+    def _read(self, cp: SourceCheckpoint, stopping) -> Iterator[ChangeBatch]:
+        assert self.subscription is not None
+        if cp.replay_id is None:
             self._await_position()
             yield from self._backfill(cp, "no replay id stored")
         items = self.subscription.items
@@ -128,12 +137,7 @@ class CdcReader:
             except queue.Empty:
                 continue
             if item.kind == "events":
-                try:
-                    yield from self._events(item.response.events, cp)
-                except BaseException:
-                    # these events are not stored: the next read resumes from the checkpoint
-                    self.close()
-                    raise
+                yield from self._events(item.response.events, cp)
                 deadline = time.monotonic() + self.catch_up_seconds
             elif item.kind == "keepalive":
                 if item.response.latest_replay_id:
@@ -152,7 +156,6 @@ class CdcReader:
                 yield from self._backfill(cp, item.detail)
                 deadline = time.monotonic() + self.catch_up_seconds
             elif item.kind == "fatal":
-                self.close()
                 raise FatalError(f"Pub/Sub {self.topic}: {item.detail}")
             else:
                 log.info("%s: %s", self.topic, item.detail)

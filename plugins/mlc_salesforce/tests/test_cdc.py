@@ -423,3 +423,32 @@ def test_events_whose_reread_fails_are_read_again_from_the_checkpoint(emu, live,
     monkeypatch.setattr(src.reader, "by_ids", real)
     changes, _ = drain(src, cp)  # the stored checkpoint did not move: read again
     assert [c.external_id for c in changes] == [rid]
+
+
+def test_a_failed_gap_backfill_is_repeated_on_the_next_read(emu, live, monkeypatch):
+    from hub import RetriableError
+
+    src, cp = live
+    src.close()
+    state = SourceCheckpoint.load(cp)
+    rid = Foreign(emu).create("Account", Name="Gap survivor", AccountNumber="V1")
+    state.replay_id = "ffffffffffffffff0000"  # refused: the gap must be polled
+    again = source(emu)
+    try:
+        again.open()
+        real = again.poller.poll
+        calls = []
+
+        def flaky(cp_):
+            calls.append(1)
+            if len(calls) == 1:
+                raise RetriableError("503 while polling the gap")
+            return real(cp_)
+
+        monkeypatch.setattr(again.poller, "poll", flaky)
+        with pytest.raises(RetriableError):
+            drain(again, state.dump())
+        changes, _ = drain(again, state.dump())  # the checkpoint did not move
+        assert rid in {c.external_id for c in changes}
+    finally:
+        again.close()
