@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import threading
 from dataclasses import dataclass
@@ -114,7 +113,6 @@ class Hub:
         except ConfigError as exc:
             raise ConfigError(f"configuration error in {cfg.path}:\n  - {exc}") from None
         self.components = self.host.components()
-        self.host.flows = [dataclasses.asdict(f) for f in cfg.flows.values() if f.enabled]
         if flows:
             self._check_flows()
 
@@ -147,6 +145,28 @@ class Hub:
                 problems += validate(opts, cls.options, f"{key}.{kind}_options").problems
         if problems:
             raise fail(self.config.path, problems)
+
+    def flows_by_plugin(self) -> dict[str, list[dict[str, Any]]]:
+        """For ``hub ping``: per plugin, the enabled flows using its components, with their
+        validated options."""
+        out: dict[str, dict[str, dict[str, Any]]] = {}
+        c = self.components
+        for flow in self.config.flows.values():
+            if not flow.enabled:
+                continue
+            for kind, name, registry, opts in (
+                ("source", flow.source, c.sources, flow.source_options),
+                ("sink", flow.sink, c.sinks, flow.sink_options),
+                ("matcher", flow.matcher, c.matchers, flow.matcher_options),
+                ("mapping", flow.mapping, c.mappings, flow.mapping_options),
+            ):
+                if name is None or name not in registry:
+                    continue
+                plugin, cls = registry[name]
+                entry = out.setdefault(plugin, {}).setdefault(flow.name, {"name": flow.name})
+                entry[kind] = name
+                entry[f"{kind}_options"] = validate(opts, cls.options, f"flows.{flow.name}").values
+        return {plugin: list(flows.values()) for plugin, flows in out.items()}
 
     def _make(self, registry: dict, name: str, flow: FlowConfig, opts: dict[str, Any]):
         plugin, cls = registry[name]

@@ -103,7 +103,6 @@ class PluginHost:
         self.pm = pluggy.PluginManager(hookspecs.PROJECT)
         self.pm.add_hookspecs(hookspecs)
         self.plugins: dict[str, PluginInfo] = {}
-        self.flows: list[dict[str, Any]] = []  # the enabled flows, for hub_ping
 
     # -- loading -----------------------------------------------------------------------------
     def load(self, info: PluginInfo) -> None:
@@ -163,15 +162,14 @@ class PluginHost:
     def ping(
         self,
         settings_by_plugin: dict[str, dict[str, Any]],
-        flows: list[dict[str, Any]] | None = None,
+        flows_by_plugin: dict[str, list[dict[str, Any]]] | None = None,
     ) -> dict[str, list[Check]]:
         results: dict[str, list[Check]] = {}
-        flows = self.flows if flows is None else flows
         for impl in self.pm.hook.hub_ping.get_hookimpls():
             plugin, fn = impl.plugin_name, impl.function
             kwargs: dict[str, Any] = {"settings": settings_by_plugin.get(plugin, {})}
             if "flows" in impl.argnames:
-                kwargs["flows"] = flows
+                kwargs["flows"] = (flows_by_plugin or {}).get(plugin, [])
             try:
                 results[plugin] = list(fn(**kwargs) or [])
             except Exception as exc:  # a plugin's bug is a failed check, not a crash
