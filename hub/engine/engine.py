@@ -19,10 +19,12 @@ import peewee as pw
 
 from ..app import FlowParts, Hub
 from ..errors import FatalError, HubError, RetriableError, StoreError
+from ..secrets import redact_text
 from .processor import BatchProcessor, BatchStats
 
 log = logging.getLogger(__name__)
 HEARTBEAT_EVERY = 10.0
+SOURCE_GRACE = 1.0  # seconds a stopping `hub sync` waits for a source still inside read()
 
 
 @dataclass
@@ -33,6 +35,12 @@ class FlowState:
     ingested: int = 0
     echoes: int = 0
     stats: BatchStats = field(default_factory=BatchStats)
+    read_complete: bool = False  # the source was read to its end in this pass
+    source_error: str | None = None  # why the source failed under `hub sync`
+
+
+def _describe(exc: BaseException) -> str:
+    return redact_text(f"{type(exc).__name__}: {exc}")
 
 
 class Engine:
@@ -43,6 +51,7 @@ class Engine:
         *,
         workers: int | None = None,
         on_progress: Callable[[int], None] | None = None,
+        force: Iterable[int] = (),
     ) -> None:
         self.hub = hub
         self.store = hub.store
@@ -54,7 +63,12 @@ class Engine:
         for name in flows:
             parts = hub.flow_parts(name)
             self.flows[name] = FlowState(parts, BatchProcessor(parts, self.store, hub.host))
+            self.flows[name].processor.forced = set(force)
         self._lock = threading.Lock()
+        self._held: set[int] = set()  # claimed records whose release failed (store down)
+        self.unreleased = 0  # records still held when the engine stopped
+        self.failure: str | None = None  # a thread of the engine died: `hub run` exits 1
+        self.interrupted = False  # `hub sync` stopped by a signal before it was done
         self._sources_done = threading.Event()
         self._sources_done.set()
         self._heartbeat_thread: threading.Thread | None = None
@@ -74,6 +88,15 @@ class Engine:
         self._heartbeat_thread.start()
 
     def stop(self, reason: str = "completed") -> None:
+        self._release_held()
+        with self._lock:
+            self.unreleased = len(self._held)
+        if self.unreleased:
+            log.error(
+                "%d claimed record(s) could not be released (the store is unavailable); "
+                "the next engine releases them",
+                self.unreleased,
+            )
         for name, st in self.flows.items():
             for comp in st.parts.all():
                 try:
@@ -81,7 +104,56 @@ class Engine:
                 except Exception:
                     log.exception("flow %s: closing %s failed", name, type(comp).__name__)
             self.hub.host.flow_stopped(name, st.stopped or reason)
-        self.store.end_lease()
+        try:
+            self.store.end_lease()
+        except Exception as exc:
+            log.error("could not end the engine's lease: %s", exc)
+
+    def _guarded(self, what: str, target: Callable[..., None], *args) -> Callable[[], None]:
+        """``target`` for a thread: if it dies, the engine stops and says why."""
+
+        def run() -> None:
+            try:
+                target(*args)
+            except BaseException as exc:
+                self._died(what, exc)
+
+        return run
+
+    def _died(self, what: str, exc: BaseException) -> None:
+        message = f"{what} died: {_describe(exc)}"
+        log.error("%s; stopping", message, exc_info=(type(exc), exc, exc.__traceback__))
+        with self._lock:
+            self.failure = self.failure or message
+        self.stopping.set()
+        self.wake.set()
+
+    # -- records the store could not take back ------------------------------------------------
+    def _release(self, ids: list[int]) -> None:
+        """Give records back; if the store is down, hold them and retry until it is back."""
+        try:
+            self.store.release(ids)
+        except Exception as exc:
+            with self._lock:
+                self._held.update(ids)
+            log.error(
+                "could not release %d record(s) (%s); retrying once the store is back",
+                len(ids),
+                exc,
+            )
+
+    def _release_held(self) -> None:
+        with self._lock:
+            ids = sorted(self._held)
+        if not ids:
+            return
+        try:
+            self.store.release(ids)
+        except Exception:
+            return
+        with self._lock:
+            self._held.difference_update(ids)
+        log.warning("released %d record(s) held while the store was unavailable", len(ids))
 
     def _heartbeat(self) -> None:
         while not self.stopping.wait(HEARTBEAT_EVERY):
@@ -103,17 +175,26 @@ class Engine:
         src = st.parts.source
         checkpoint = None if full else self.store.get_checkpoint(name, src.name)
         count = 0
+        st.read_complete = False
         for batch in src.read(checkpoint):
+            invalid: list[str] = []
             stored, echoes = self.store.ingest(
-                name, src.name, src.system or "?", src.object_type or "record", batch
-            )
+                name, src.name, src.system or "?", src.object_type or "record", batch,
+                invalid=invalid,
+            )  # fmt: skip
             count += stored
-            st.ingested += stored
-            st.echoes += echoes
+            with self._lock:
+                st.ingested += stored
+                st.echoes += echoes
+                if invalid:
+                    st.stats.add(BatchStats(parked=len(invalid), parked_reasons=invalid))
+            for reason in invalid[:5]:
+                log.warning("parked at ingest: %s", reason)
             if stored:
                 self.wake.set()
             if self.stopping.is_set():
-                break
+                return count
+        st.read_complete = True
         return count
 
     def _source_loop(self, name: str) -> None:
@@ -140,12 +221,13 @@ class Engine:
         try:
             stats = st.processor.process(records)
         except FatalError as exc:
-            self.store.release([r.id for r in records])
+            self._release([r.id for r in records])
             self._stop_flow(name, str(exc))
             return BatchStats()
-        except Exception:
-            # the commit itself failed: nothing was written to the store for this batch
-            self.store.release([r.id for r in records])
+        except BaseException:
+            # neither the results nor a failed attempt could be committed (the store is
+            # down): give the records back, or hold them until the store is back
+            self._release([r.id for r in records])
             raise
         with self._lock:
             st.stats.add(stats)
@@ -160,6 +242,8 @@ class Engine:
         with ThreadPoolExecutor(self.workers, thread_name_prefix="hub-worker") as pool:
             while True:
                 claimed = 0
+                if self._held:
+                    self._release_held()
                 if not self.stopping.is_set():
                     for name, st in self.flows.items():
                         if st.stopped or len(inflight) >= max_inflight:
@@ -204,39 +288,49 @@ class Engine:
         """``hub sync``: one source pass per flow while processing, until nothing is ready.
 
         The sources run in a thread of their own so records are processed while later
-        batches are still being read; a source error surfaces after processing ends.
+        batches are still being read. A source that fails is recorded on its flow
+        (``source_error``) and what it stored is still processed. After a stop signal a source
+        still inside ``read()`` gets ``SOURCE_GRACE`` seconds, then is left behind; the pass is
+        ``interrupted`` when it did not read or process everything.
         """
         self.start()
         reason = "completed"
-        errors: list[BaseException] = []
 
         def read_sources() -> None:
             try:
-                for name in self.flows:
+                for name, st in self.flows.items():
                     if self.stopping.is_set():
                         break
                     try:
                         self.ingest(name, full=full)
                     except FatalError as exc:
                         self._stop_flow(name, f"source failed: {exc}")
-            except BaseException as exc:
-                errors.append(exc)
+                    except BaseException as exc:
+                        src = st.parts.source.name
+                        st.source_error = f"flow {name}: source {src} failed: {_describe(exc)}"
+                        log.error("%s", st.source_error)
             finally:
                 self._sources_done.set()
                 self.wake.set()
 
+        reader: threading.Thread | None = None
         try:
             if ingest:
                 self._sources_done.clear()
                 reader = threading.Thread(target=read_sources, name="hub-sources", daemon=True)
                 reader.start()
             self.dispatch(until_idle=True)
-            if ingest:
-                reader.join()
-                if errors:
-                    raise errors[0]
+            if reader is not None:
+                while reader.is_alive() and not self.stopping.is_set():
+                    reader.join(0.2)
+                reader.join(SOURCE_GRACE)
+                if reader.is_alive():
+                    log.warning("stopped while a source was still reading; it is left behind")
             if self.stopping.is_set():
                 reason = "shutdown"
+                unread = ingest and any(not st.read_complete for st in self.flows.values())
+                ready = any(self.store.live_count(n)[0] for n in self.flows)
+                self.interrupted = bool(unread or ready)
         finally:
             self.stop(reason)
 
@@ -245,7 +339,9 @@ class Engine:
         self.start()
         threads = [
             threading.Thread(
-                target=self._source_loop, args=(name,), name=f"hub-source-{name}", daemon=True
+                target=self._guarded(f"the source thread of flow {name}", self._source_loop, name),
+                name=f"hub-source-{name}",
+                daemon=True,
             )
             for name in self.flows
         ]
@@ -253,6 +349,8 @@ class Engine:
             t.start()
         try:
             self.dispatch(until_idle=False)
+        except Exception as exc:
+            self._died("the dispatcher", exc)
         finally:
             deadline = time.monotonic() + 10
             for t in threads:

@@ -8,22 +8,31 @@ of the data path's two commit points is atomic: a source's changes with its chec
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
 import socket
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import peewee as pw
 
-from ..components import ChangeBatch, Record
+from ..components import Change, ChangeBatch, Record
 from ..errors import StoreError
 from ..secrets import redact
 from . import bulk, migrations
+from .checks import (
+    INVALID_OP,
+    check_change,
+    id_problem,
+    label_ok,
+    placeholder_id,
+    storable_text,
+)
 from .database import connect, describe_url, is_sqlite, write_transaction
 from .models import (
     DONE,
@@ -57,6 +66,19 @@ def _process_alive(owner: str) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _reconnecting(method):
+    """Run a store method on a live connection: one PostgreSQL closed (restart, failover,
+    ``pg_terminate_backend``) is replaced first. Transactions do the same on entry."""
+
+    @functools.wraps(method)
+    def wrapper(self: Store, *args, **kwargs):
+        if not self.is_sqlite and not self.db.in_transaction():
+            self._ensure_connection()
+        return method(self, *args, **kwargs)
+
+    return wrapper
 
 
 def _chunks(seq: Sequence, size: int = _CHUNK):
@@ -96,14 +118,14 @@ class Outcome:
 
 _INBOX_COLUMNS = (
     "flow", "source", "system", "object_type", "external_id", "op", "payload", "content_hash",
-    "status", "attempts", "next_attempt_at", "created_at", "updated_at",
+    "status", "attempts", "next_attempt_at", "created_at", "updated_at", "last_error",
 )  # fmt: skip
 _AUDIT_COLUMNS = (
     "record_id", "flow", "external_id", "step", "attempt", "at", "duration_ms", "summary",
 )  # fmt: skip
 _LINK_COLUMNS = (
     "flow", "source_system", "source_type", "source_id", "target_system", "target_type",
-    "target_id", "last_hash", "updated_at",
+    "target_id", "last_hash", "updated_at", "record_id",
 )  # fmt: skip
 _RECORD_COLUMNS = (
     "id", "flow", "source", "system", "object_type", "external_id", "op", "payload",
@@ -117,6 +139,17 @@ class LinkInfo:
 
     target_id: str
     last_hash: str
+    record_id: int | None = None  # the inbox record last written through the link
+
+
+@dataclass
+class ReplayRef:
+    """A record named for a replay: enough to report on it, without its payload."""
+
+    id: int
+    flow: str
+    external_id: str
+    status: str
 
 
 def _record_from_row(row: Sequence, status: str) -> Record:
@@ -176,6 +209,7 @@ class Store:
     def is_sqlite(self) -> bool:
         return is_sqlite(self.db)
 
+    @_reconnecting
     def schema_version(self) -> int:
         return migrations.current_version(self.db)
 
@@ -238,6 +272,7 @@ class Store:
             EngineLease.delete().where(EngineLease.owner == self.owner).execute()
 
     # -- ingest ------------------------------------------------------------------------------
+    @_reconnecting
     def get_checkpoint(self, flow: str, source: str) -> str | None:
         row = Checkpoint.get_or_none(Checkpoint.flow == flow, Checkpoint.source == source)
         return row.value if row else None
@@ -248,15 +283,17 @@ class Store:
             update={Checkpoint.value: value, Checkpoint.updated_at: now},
         ).execute()
 
-    def _echoes(self, system: str, batch: ChangeBatch, default_type: str) -> set[tuple[str, str]]:
+    def _echoes(
+        self, system: str, changes: list[Change], default_type: str
+    ) -> set[tuple[str, str]]:
         """(object_type, id) of changes whose content is what the hub itself last wrote there."""
-        wanted = {(c.object_type or default_type, c.external_id): c.hash() for c in batch.changes}
+        wanted = {(c.object_type or default_type, c.external_id): c.hash() for c in changes}
         found: set[tuple[str, str]] = set()
         p = self.db.param
         rows = bulk.select_where_in(
             self.db,
             f"SELECT target_type, target_id, last_hash FROM hub_link WHERE target_system = {p}",
-            "target_id", sorted({c.external_id for c in batch.changes}), (system,),
+            "target_id", sorted({c.external_id for c in changes}), (system,),
         )  # fmt: skip
         for t_type, t_id, h in rows:
             if wanted.get((t_type, t_id)) == h:
@@ -264,39 +301,68 @@ class Store:
         return found
 
     def ingest(
-        self, flow: str, source: str, system: str, default_type: str, batch: ChangeBatch
+        self,
+        flow: str,
+        source: str,
+        system: str,
+        default_type: str,
+        batch: ChangeBatch,
+        *,
+        invalid: list[str] | None = None,
     ) -> tuple[int, int]:
         """Store a batch's changes and move the checkpoint, in one transaction.
 
         Returns ``(stored, echoes)``; echoes (the hub's own writes coming back) are stored as
-        ``skipped`` so they stay visible in the audit trail but cost no processing.
+        ``skipped`` so they stay visible in the audit trail but cost no processing. A change
+        the store cannot take as it is (see :func:`check_change`) is stored ``parked`` with
+        its reason, appended to ``invalid``; it never holds up the rest of the batch.
         """
         now = time.time()
         echoes_n = 0
+        checked = [check_change(c, i, default_type) for i, c in enumerate(batch.changes)]
+        valid = [c for c, problem in zip(batch.changes, checked, strict=True) if problem is None]
+        where = f"flow {flow}, source {source}"
         with self.transaction():
-            echoes = self._echoes(system, batch, default_type) if batch.changes else set()
+            echoes = self._echoes(system, valid, default_type) if valid else set()
             rows = []
-            for c in batch.changes:
+            for i, (c, problem) in enumerate(zip(batch.changes, checked, strict=True)):
+                if problem is not None:
+                    reason = storable_text(f"{where}, change {i} of its batch: {problem}")
+                    ext = c.external_id if id_problem(c.external_id) is None else None
+                    otype = c.object_type if label_ok(c.object_type) else default_type
+                    rows.append(
+                        (flow, source, system, otype or default_type,
+                         ext or placeholder_id(c.external_id), INVALID_OP, "{}", "-",
+                         PARKED, 0, now, now, now, reason)
+                    )  # fmt: skip
+                    if invalid is not None:
+                        invalid.append(reason)
+                    continue
                 otype = c.object_type or default_type
                 echo = (otype, c.external_id) in echoes
                 echoes_n += echo
                 text, digest = c.encoded()
                 rows.append(
-                    (flow, source, system, otype, str(c.external_id), c.op, text, digest,
-                     SKIPPED if echo else PENDING, 0, now, now, now)
+                    (flow, source, system, otype, c.external_id, c.op, text, digest,
+                     SKIPPED if echo else PENDING, 0, now, now, now, None)
                 )  # fmt: skip
             returned = bulk.insert(
                 self.db, "hub_inbox", _INBOX_COLUMNS, rows,
-                returning=("id", "external_id", "status", "object_type"),
+                returning=("id", "external_id", "status", "object_type", "last_error"),
             )  # fmt: skip
             audit = []
-            for rid, ext, status, otype in returned:
+            for rid, ext, status, otype, error in returned:
                 summary = json.dumps({"source": source, "object_type": otype})
                 audit.append((rid, flow, ext, "received", 0, now, None, summary))
                 if status == SKIPPED:
                     audit.append(
                         (rid, flow, ext, "skipped", 0, now, None,
                          json.dumps({"reason": "echo of the hub's own write"}))
+                    )  # fmt: skip
+                elif status == PARKED:
+                    audit.append(
+                        (rid, flow, ext, "parked", 0, now, None,
+                         json.dumps({"step": "ingest", "reason": error}))
                     )  # fmt: skip
             self._insert_audit(audit)
             if batch.checkpoint is not None:
@@ -306,6 +372,7 @@ class Store:
             self.refresh_statistics()
         return len(rows), echoes_n
 
+    @_reconnecting
     def refresh_statistics(self) -> None:
         """Refresh PostgreSQL's planner statistics after the inbox grew a lot.
 
@@ -387,14 +454,15 @@ class Store:
                     InboxRecord.id.in_(chunk), InboxRecord.status == PROCESSING
                 ).execute()
 
+    @_reconnecting
     def links_for(self, flow: str, external_ids: Sequence[str]) -> dict[str, LinkInfo]:
         p = self.db.param
         rows = bulk.select_where_in(
             self.db,
-            f"SELECT source_id, target_id, last_hash FROM hub_link WHERE flow = {p}",
+            f"SELECT source_id, target_id, last_hash, record_id FROM hub_link WHERE flow = {p}",
             "source_id", sorted(set(external_ids)), (flow,),
         )  # fmt: skip
-        return {sid: LinkInfo(tid, h) for sid, tid, h in rows}
+        return {sid: LinkInfo(tid, h, rec) for sid, tid, h, rec in rows}
 
     def commit_outcomes(self, outcomes: Sequence[Outcome]) -> None:
         """Commit a batch's results, links and audit events together."""
@@ -412,12 +480,19 @@ class Store:
                     self.db.execute_sql(
                         f"UPDATE hub_inbox SET status={p}, attempts={p}, owner=NULL,"
                         f" next_attempt_at={p}, last_error={p}, updated_at={p} WHERE id={p}",
-                        [o.status, o.attempts, o.next_attempt_at or now, o.last_error, now, r.id],
+                        [
+                            o.status,
+                            o.attempts,
+                            o.next_attempt_at or now,
+                            storable_text(o.last_error) if o.last_error else None,
+                            now,
+                            r.id,
+                        ],
                     )
                 if o.link:  # one row per (flow, source_id): the batch's last outcome wins
                     links[(r.flow, r.external_id)] = (
                         r.flow, r.system, r.object_type, r.external_id, o.link.target_system,
-                        o.link.target_type, o.link.target_id, o.link.last_hash, now,
+                        o.link.target_type, o.link.target_id, o.link.last_hash, now, r.id,
                     )  # fmt: skip
                 for e in o.events:
                     audit.append(
@@ -438,47 +513,85 @@ class Store:
             self._insert_audit(audit)
 
     # -- replay ------------------------------------------------------------------------------
-    def mark_for_replay(self, ids: Sequence[int], note: str = "") -> list[Record]:
+    def mark_for_replay(self, ids: Sequence[int], note: str = "") -> list[ReplayRef]:
         """Put records back in the inbox from their stored payload; returns those changed.
 
-        Records that are still live are left alone (they will be processed anyway).
+        Works through ``ids`` in chunks and never reads a payload, so a selection of large
+        records costs no memory. Records that are still live are left alone (they will be
+        processed anyway), and so are changes refused at ingest (there is nothing to replay).
         """
-        now = time.time()
-        out = []
-        with self.transaction():
-            for chunk in _chunks(list(ids)):
+        out: list[ReplayRef] = []
+        for chunk in _chunks(list(ids)):
+            now = time.time()
+            with self.transaction():
                 rows = list(
-                    InboxRecord.select().where(
-                        InboxRecord.id.in_(chunk), InboxRecord.status.not_in(LIVE)
+                    InboxRecord.select(
+                        InboxRecord.id,
+                        InboxRecord.flow,
+                        InboxRecord.external_id,
+                        InboxRecord.status,
+                        InboxRecord.attempts,
                     )
+                    .where(
+                        InboxRecord.id.in_(chunk),
+                        InboxRecord.status.not_in(LIVE),
+                        InboxRecord.op != INVALID_OP,
+                    )
+                    .tuples()
                 )
                 if not rows:
                     continue
                 InboxRecord.update(
                     status=PENDING, attempts=0, next_attempt_at=now, owner=None, updated_at=now
-                ).where(InboxRecord.id.in_([r.id for r in rows])).execute()
+                ).where(InboxRecord.id.in_([r[0] for r in rows])).execute()
+                extra = {"note": note} if note else {}
                 self._insert_audit(
                     [
-                        (
-                            r.id,
-                            r.flow,
-                            r.external_id,
-                            "replayed",
-                            r.attempts,
-                            now,
-                            None,
-                            json.dumps(
-                                {"previous_status": r.status, "note": note}
-                                if note
-                                else {"previous_status": r.status}
-                            ),
-                        )
-                        for r in rows
+                        (rid, flow, ext, "replayed", attempts, now, None,
+                         json.dumps({"previous_status": status, **extra}))
+                        for rid, flow, ext, status, attempts in rows
                     ]
-                )
-                out.extend(_record(r) for r in rows)
+                )  # fmt: skip
+            out.extend(ReplayRef(rid, flow, ext, status) for rid, flow, ext, status, _ in rows)
         return out
 
+    @_reconnecting
+    def iter_record_ids(
+        self,
+        *,
+        flow: str | None = None,
+        status: str | None = None,
+        since: float | None = None,
+        chunk: int = 1000,
+    ) -> Iterator[int]:
+        """Inbox ids matching a selection, in id order, read ``chunk`` at a time (no payloads)."""
+        after = 0
+        while True:
+            q = InboxRecord.select(InboxRecord.id).where(InboxRecord.id > after)
+            if flow:
+                q = q.where(InboxRecord.flow == flow)
+            if status:
+                q = q.where(InboxRecord.status == status)
+            if since is not None:
+                q = q.where(InboxRecord.updated_at >= since)
+            ids = [r[0] for r in q.order_by(InboxRecord.id).limit(chunk).tuples()]
+            yield from ids
+            if len(ids) < chunk:
+                return
+            after = ids[-1]
+
+    @_reconnecting
+    def describe_records(self, ids: Sequence[int]) -> list[ReplayRef]:
+        """(id, flow, external id, status) of ``ids``, without their payloads."""
+        out: list[ReplayRef] = []
+        for chunk in _chunks(list(ids)):
+            q = InboxRecord.select(
+                InboxRecord.id, InboxRecord.flow, InboxRecord.external_id, InboxRecord.status
+            ).where(InboxRecord.id.in_(chunk))
+            out.extend(ReplayRef(*row) for row in q.order_by(InboxRecord.id).tuples())
+        return out
+
+    @_reconnecting
     def find_records(
         self,
         *,
@@ -498,6 +611,7 @@ class Store:
             q = q.limit(limit)
         return [_record(r) for r in q]
 
+    @_reconnecting
     def record_ids(self, ref: str) -> list[int]:
         """Inbox ids a user's reference names: ``#ID``/``ID`` or an external id."""
         text = ref.lstrip("#")
@@ -510,10 +624,12 @@ class Store:
         ids.extend(r.id for r in q if r.id not in ids)
         return ids
 
+    @_reconnecting
     def get_record(self, rid: int) -> tuple[Record, InboxRecord] | None:
         row = InboxRecord.get_or_none(InboxRecord.id == rid)
         return (_record(row), row) if row else None
 
+    @_reconnecting
     def timeline(self, ids: Sequence[int]) -> list[AuditEvent]:
         if not ids:
             return []
@@ -522,6 +638,7 @@ class Store:
         )
 
     # -- status ------------------------------------------------------------------------------
+    @_reconnecting
     def counts(self) -> dict[str, dict[str, int]]:
         q = InboxRecord.select(
             InboxRecord.flow, InboxRecord.status, pw.fn.COUNT(InboxRecord.id)
@@ -531,6 +648,7 @@ class Store:
             out.setdefault(flow, {})[status] = n
         return out
 
+    @_reconnecting
     def oldest_live(self) -> dict[str, float]:
         q = (
             InboxRecord.select(InboxRecord.flow, pw.fn.MIN(InboxRecord.created_at))
@@ -539,14 +657,19 @@ class Store:
         )
         return {flow: t for flow, t in q.tuples()}
 
+    @_reconnecting
     def checkpoints(self) -> list[Checkpoint]:
         return list(Checkpoint.select().order_by(Checkpoint.flow, Checkpoint.source))
 
+    @_reconnecting
     def live_count(self, flow: str) -> tuple[int, int]:
-        """(ready now, waiting for a retry) among a flow's pending records."""
+        """(ready now, waiting) among a flow's live records; waiting counts records due later
+        and records still claimed (in flight, or held by an engine until the store is back)."""
         now = time.time()
-        base = InboxRecord.select().where(InboxRecord.flow == flow, InboxRecord.status == PENDING)
-        ready = base.where(InboxRecord.next_attempt_at <= now).count()
+        base = InboxRecord.select().where(InboxRecord.flow == flow, InboxRecord.status.in_(LIVE))
+        ready = base.where(
+            InboxRecord.status == PENDING, InboxRecord.next_attempt_at <= now
+        ).count()
         return ready, base.count() - ready
 
 
