@@ -122,7 +122,8 @@ class Engine:
 
     def _died(self, what: str, exc: BaseException) -> None:
         message = f"{what} died: {_describe(exc)}"
-        log.error("%s; stopping", message, exc_info=(type(exc), exc, exc.__traceback__))
+        log.error("%s; stopping", message)
+        log.debug("%s", what, exc_info=(type(exc), exc, exc.__traceback__))
         with self._lock:
             self.failure = self.failure or message
         self.stopping.set()
