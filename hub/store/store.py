@@ -8,6 +8,7 @@ of the data path's two commit points is atomic: a source's changes with its chec
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
@@ -35,6 +36,7 @@ from .checks import (
 )
 from .database import connect, describe_url, is_sqlite, write_transaction
 from .models import (
+    ALL_MODELS,
     DONE,
     LIVE,
     PARKED,
@@ -79,6 +81,11 @@ def _reconnecting(method):
         return method(self, *args, **kwargs)
 
     return wrapper
+
+
+def _disk_full(exc: BaseException) -> bool:
+    text = str(exc)
+    return any(s in text for s in ("disk is full", "No space left on device", "disk I/O error"))
 
 
 def _chunks(seq: Sequence, size: int = _CHUNK):
@@ -195,7 +202,9 @@ class Store:
                 applied = migrations.migrate(self.db)
                 if applied:
                     log.info("store %s upgraded to schema version %s", self.describe(), applied[-1])
-        except pw.OperationalError as exc:
+                self._check_tables()
+        except pw.PeeweeException as exc:  # unreachable, not a database, corrupt, read-only
+            self.close_quietly()
             raise StoreError(f"cannot open the store at {self.describe()}: {exc}") from exc
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._ingested = 0  # inbox rows this process wrote
@@ -217,10 +226,36 @@ class Store:
         if not self.db.is_closed():
             self.db.close()
 
-    def transaction(self):
+    def close_quietly(self) -> None:
+        try:
+            self.close()
+        except pw.PeeweeException:
+            pass
+
+    def _check_tables(self) -> None:
+        """A store missing a table (dropped, restored in part) is refused at open, by name."""
+        have = set(self.db.get_tables())
+        missing = [m._meta.table_name for m in ALL_MODELS if m._meta.table_name not in have]
+        if missing:
+            self.close_quietly()
+            raise StoreError(
+                f"the store at {self.describe()} is damaged: missing table(s) "
+                f"{', '.join(missing)}; restore it from a backup or point `store` at a new one"
+            )
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
         if not self.is_sqlite and not self.db.in_transaction():
             self._ensure_connection()
-        return write_transaction(self.db)
+        try:
+            with write_transaction(self.db):
+                yield
+        except pw.OperationalError as exc:
+            if _disk_full(exc):
+                raise StoreError(
+                    f"the store at {self.describe()} cannot write: disk full ({exc})"
+                ) from exc
+            raise
 
     def _ensure_connection(self) -> None:
         """A cheap round trip before a transaction: a connection the server closed (restart,
