@@ -3,9 +3,13 @@ dying threads, interrupted and failing passes, dry runs that must create nothing
 
 from __future__ import annotations
 
+import io
 import json
+import os
+import pty
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -186,3 +190,58 @@ def test_dry_run_on_an_existing_store_changes_nothing_in_it(hubenv):
     plans = {p["external_id"]: p["action"] for p in json.loads(res.stdout)}
     assert plans == {"D1": "skip", "D2": "create"}  # the store's links were read
     assert db_query(hubenv.store_url, counts) == before
+
+
+# -- item 23: the progress line counts what remains ------------------------------------------------
+def test_progress_total_stays_open_while_the_source_is_read():
+    from hub.cli.progress import SyncProgress
+
+    out = io.StringIO()
+    p = SyncProgress("things", ready_at_start=0, out=out)
+    p.every = 0.0
+    p.update(600, stored=600, reading=True)  # processing caught up with reading
+    assert p.render() == "things: 600/600+ records (reading the source)"
+    p.update(0, stored=3000, reading=False)
+    assert p.render() == "things: 600/3000 records (20%)"
+    p.update(2400, reading=False)
+    p.finish()
+    assert out.getvalue().endswith("\rthings: 3000/3000 records (100%)\x1b[K\n")
+
+
+def test_sync_progress_on_a_terminal_leaves_out_records_due_later(hubenv):
+    hubenv.write_changes([{"id": f"G{i:02d}", "payload": {}} for i in range(30)])
+    hubenv.write_config(
+        flow={
+            "source_options": {"batch": 10},
+            "sink_options": {"script": {"G00": ["retry-after:600"]}, "batch_size": 5},
+        }
+    )
+    assert hubenv.run("sync", "things").returncode == 4  # G00 waits ten minutes
+    hubenv.write_changes([{"id": f"H{i:02d}", "payload": {}} for i in range(20)], append=True)
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hub", "sync", "things"],
+        stdout=subprocess.PIPE,
+        stderr=slave,
+        env=hubenv.env(),
+        cwd=hubenv.root,
+    )
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 4096)
+        except OSError:  # the terminal closed with the process
+            break
+        if not data:
+            break
+        chunks.append(data)
+    proc.wait(timeout=60)
+    os.close(master)
+    screen = b"".join(chunks).decode()
+    lines = [s.split("\x1b")[0] for s in screen.replace("\n", "\r").split("\r") if "records" in s]
+    assert lines[-1] == "things: 20/20 records (100%)", lines
+    # the total is open ("n/m+") until the source is read, then it is the final one
+    closed = [line for line in lines if "(reading the source)" not in line]
+    assert all(line.split()[1].endswith("/20") for line in closed), lines
+    assert all("+ records" in line for line in lines if line not in closed), lines

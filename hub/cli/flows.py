@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import sys
-import threading
 
 import click
 
@@ -22,6 +21,7 @@ from .common import (
     parse_since,
     pass_state,
 )
+from .progress import SyncProgress
 from .signals import graceful_stop
 
 log = logging.getLogger("hub")
@@ -155,21 +155,21 @@ def sync(state: State, flow: str, full: bool, dry_run: bool, as_json: bool) -> N
     show = not as_json and sys.stderr.isatty()
     with graceful_stop(hub.stopping):
         if show:
-            waiting = sum(engine.store.live_count(flow))  # left over from earlier passes
-            state = engine.flows[flow]
-            with click.progressbar(
-                length=max(1, waiting), label=f"{flow}", file=sys.stderr, show_pos=True
-            ) as bar:
-                lock = threading.Lock()  # workers report from several threads
+            st = engine.flows[flow]
+            progress = SyncProgress(flow, engine.store.live_count(flow)[0])
 
-                def progress(n: int) -> None:
-                    with lock:
-                        # the source is still being read: the total grows with what it stored
-                        bar.length = max(waiting + state.ingested - state.echoes, bar.pos + n, 1)
-                        bar.update(n)
+            def remaining() -> int:
+                return st.ingested - st.echoes - st.refused
 
-                engine.on_progress = progress
+            def on_progress(n: int) -> None:
+                progress.update(n, stored=remaining(), reading=engine.reading)
+
+            engine.on_progress = on_progress
+            try:
                 engine.sync_once(full=full)
+            finally:
+                progress.update(0, stored=remaining(), reading=False)
+                progress.finish()
         else:
             engine.sync_once(full=full)
     summary, code = _summary(engine)

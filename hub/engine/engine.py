@@ -35,6 +35,7 @@ class FlowState:
     ingested: int = 0
     echoes: int = 0
     stats: BatchStats = field(default_factory=BatchStats)
+    refused: int = 0  # changes parked at ingest (see hub.store.checks)
     read_complete: bool = False  # the source was read to its end in this pass
     source_error: str | None = None  # why the source failed under `hub sync`
 
@@ -72,6 +73,11 @@ class Engine:
         self._sources_done = threading.Event()
         self._sources_done.set()
         self._heartbeat_thread: threading.Thread | None = None
+
+    @property
+    def reading(self) -> bool:
+        """A source of this ``hub sync`` pass is still being read."""
+        return not self._sources_done.is_set()
 
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self) -> None:
@@ -187,6 +193,7 @@ class Engine:
             with self._lock:
                 st.ingested += stored
                 st.echoes += echoes
+                st.refused += len(invalid)
                 if invalid:
                     st.stats.add(BatchStats(parked=len(invalid), parked_reasons=invalid))
             for reason in invalid[:5]:
