@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -121,3 +122,16 @@ def port_of(url: str) -> int | None:
         return urlparse(url).port
     except ValueError as exc:
         raise StoreError(f"store URL {describe_url(url)!r}: bad port ({exc})") from None
+
+
+def reconnecting(method):
+    """Run a store method on a live connection: one PostgreSQL closed (restart, failover,
+    ``pg_terminate_backend``) is replaced first. Transactions do the same on entry."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        if not self.is_sqlite and not self.db.in_transaction():
+            self._ensure_connection()
+        return method(self, *args, **kwargs)
+
+    return wrapper

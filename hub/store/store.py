@@ -9,7 +9,6 @@ of the data path's two commit points is atomic: a source's changes with its chec
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import logging
 import os
@@ -34,21 +33,20 @@ from .checks import (
     placeholder_id,
     storable_text,
 )
-from .database import connect, describe_url, is_sqlite, write_transaction
+from .database import connect, describe_url, is_sqlite, reconnecting, write_transaction
 from .models import (
     ALL_MODELS,
     DONE,
-    LIVE,
     PARKED,
     PENDING,
     PROCESSING,
     SKIPPED,
-    AuditEvent,
     Checkpoint,
     EngineLease,
     InboxRecord,
     database_proxy,
 )
+from .queries import RecordQueries, ReplayRef
 
 log = logging.getLogger(__name__)
 _CHUNK = 400
@@ -68,19 +66,6 @@ def _process_alive(owner: str) -> bool:
     except PermissionError:
         return True
     return True
-
-
-def _reconnecting(method):
-    """Run a store method on a live connection: one PostgreSQL closed (restart, failover,
-    ``pg_terminate_backend``) is replaced first. Transactions do the same on entry."""
-
-    @functools.wraps(method)
-    def wrapper(self: Store, *args, **kwargs):
-        if not self.is_sqlite and not self.db.in_transaction():
-            self._ensure_connection()
-        return method(self, *args, **kwargs)
-
-    return wrapper
 
 
 def _disk_full(exc: BaseException) -> bool:
@@ -149,16 +134,6 @@ class LinkInfo:
     record_id: int | None = None  # the inbox record last written through the link
 
 
-@dataclass
-class ReplayRef:
-    """A record named for a replay: enough to report on it, without its payload."""
-
-    id: int
-    flow: str
-    external_id: str
-    status: str
-
-
 def _record_from_row(row: Sequence, status: str) -> Record:
     rid, flow, source, system, otype, ext, op, payload, digest, attempts = row
     return Record(
@@ -167,29 +142,13 @@ def _record_from_row(row: Sequence, status: str) -> Record:
     )  # fmt: skip
 
 
-def _record(row: InboxRecord) -> Record:
-    return Record(
-        id=row.id,
-        flow=row.flow,
-        source=row.source,
-        system=row.system,
-        object_type=row.object_type,
-        external_id=row.external_id,
-        op=row.op,
-        payload=json.loads(row.payload),
-        content_hash=row.content_hash,
-        status=row.status,
-        attempts=row.attempts,
-    )
-
-
 def _summary(summary: dict[str, Any] | None) -> str | None:
     if not summary:
         return None
     return json.dumps(redact(summary), default=str)
 
 
-class Store:
+class Store(RecordQueries):
     """One open store. Only one per process: the models are bound through a shared proxy."""
 
     def __init__(self, url: str, *, migrate: bool = True) -> None:
@@ -218,7 +177,7 @@ class Store:
     def is_sqlite(self) -> bool:
         return is_sqlite(self.db)
 
-    @_reconnecting
+    @reconnecting
     def schema_version(self) -> int:
         return migrations.current_version(self.db)
 
@@ -307,7 +266,7 @@ class Store:
             EngineLease.delete().where(EngineLease.owner == self.owner).execute()
 
     # -- ingest ------------------------------------------------------------------------------
-    @_reconnecting
+    @reconnecting
     def get_checkpoint(self, flow: str, source: str) -> str | None:
         row = Checkpoint.get_or_none(Checkpoint.flow == flow, Checkpoint.source == source)
         return row.value if row else None
@@ -407,7 +366,7 @@ class Store:
             self.refresh_statistics()
         return len(rows), echoes_n
 
-    @_reconnecting
+    @reconnecting
     def refresh_statistics(self) -> None:
         """Refresh PostgreSQL's planner statistics after the inbox grew a lot.
 
@@ -489,7 +448,7 @@ class Store:
                     InboxRecord.id.in_(chunk), InboxRecord.status == PROCESSING
                 ).execute()
 
-    @_reconnecting
+    @reconnecting
     def links_for(self, flow: str, external_ids: Sequence[str]) -> dict[str, LinkInfo]:
         p = self.db.param
         rows = bulk.select_where_in(
@@ -547,165 +506,15 @@ class Store:
             )  # fmt: skip
             self._insert_audit(audit)
 
-    # -- replay ------------------------------------------------------------------------------
-    def mark_for_replay(self, ids: Sequence[int], note: str = "") -> list[ReplayRef]:
-        """Put records back in the inbox from their stored payload; returns those changed.
 
-        Works through ``ids`` in chunks and never reads a payload, so a selection of large
-        records costs no memory. Records that are still live are left alone (they will be
-        processed anyway), and so are changes refused at ingest (there is nothing to replay).
-        """
-        out: list[ReplayRef] = []
-        for chunk in _chunks(list(ids)):
-            now = time.time()
-            with self.transaction():
-                rows = list(
-                    InboxRecord.select(
-                        InboxRecord.id,
-                        InboxRecord.flow,
-                        InboxRecord.external_id,
-                        InboxRecord.status,
-                        InboxRecord.attempts,
-                    )
-                    .where(
-                        InboxRecord.id.in_(chunk),
-                        InboxRecord.status.not_in(LIVE),
-                        InboxRecord.op != INVALID_OP,
-                    )
-                    .tuples()
-                )
-                if not rows:
-                    continue
-                InboxRecord.update(
-                    status=PENDING, attempts=0, next_attempt_at=now, owner=None, updated_at=now
-                ).where(InboxRecord.id.in_([r[0] for r in rows])).execute()
-                extra = {"note": note} if note else {}
-                self._insert_audit(
-                    [
-                        (rid, flow, ext, "replayed", attempts, now, None,
-                         json.dumps({"previous_status": status, **extra}))
-                        for rid, flow, ext, status, attempts in rows
-                    ]
-                )  # fmt: skip
-            out.extend(ReplayRef(rid, flow, ext, status) for rid, flow, ext, status, _ in rows)
-        return out
-
-    @_reconnecting
-    def iter_record_ids(
-        self,
-        *,
-        flow: str | None = None,
-        status: str | None = None,
-        since: float | None = None,
-        chunk: int = 1000,
-    ) -> Iterator[int]:
-        """Inbox ids matching a selection, in id order, read ``chunk`` at a time (no payloads)."""
-        after = 0
-        while True:
-            q = InboxRecord.select(InboxRecord.id).where(InboxRecord.id > after)
-            if flow:
-                q = q.where(InboxRecord.flow == flow)
-            if status:
-                q = q.where(InboxRecord.status == status)
-            if since is not None:
-                q = q.where(InboxRecord.updated_at >= since)
-            ids = [r[0] for r in q.order_by(InboxRecord.id).limit(chunk).tuples()]
-            yield from ids
-            if len(ids) < chunk:
-                return
-            after = ids[-1]
-
-    @_reconnecting
-    def describe_records(self, ids: Sequence[int]) -> list[ReplayRef]:
-        """(id, flow, external id, status) of ``ids``, without their payloads."""
-        out: list[ReplayRef] = []
-        for chunk in _chunks(list(ids)):
-            q = InboxRecord.select(
-                InboxRecord.id, InboxRecord.flow, InboxRecord.external_id, InboxRecord.status
-            ).where(InboxRecord.id.in_(chunk))
-            out.extend(ReplayRef(*row) for row in q.order_by(InboxRecord.id).tuples())
-        return out
-
-    @_reconnecting
-    def find_records(
-        self,
-        *,
-        flow: str | None = None,
-        status: str | None = None,
-        since: float | None = None,
-        limit: int | None = None,
-    ) -> list[Record]:
-        q = InboxRecord.select().order_by(InboxRecord.id)
-        if flow:
-            q = q.where(InboxRecord.flow == flow)
-        if status:
-            q = q.where(InboxRecord.status == status)
-        if since is not None:
-            q = q.where(InboxRecord.updated_at >= since)
-        if limit:
-            q = q.limit(limit)
-        return [_record(r) for r in q]
-
-    @_reconnecting
-    def record_ids(self, ref: str) -> list[int]:
-        """Inbox ids a user's reference names: ``#ID``/``ID`` or an external id."""
-        text = ref.lstrip("#")
-        ids: list[int] = []
-        if text.isdigit():
-            row = InboxRecord.get_or_none(InboxRecord.id == int(text))
-            if row:
-                ids.append(row.id)
-        q = InboxRecord.select(InboxRecord.id).where(InboxRecord.external_id == ref)
-        ids.extend(r.id for r in q if r.id not in ids)
-        return ids
-
-    @_reconnecting
-    def get_record(self, rid: int) -> tuple[Record, InboxRecord] | None:
-        row = InboxRecord.get_or_none(InboxRecord.id == rid)
-        return (_record(row), row) if row else None
-
-    @_reconnecting
-    def timeline(self, ids: Sequence[int]) -> list[AuditEvent]:
-        if not ids:
-            return []
-        return list(
-            AuditEvent.select().where(AuditEvent.record_id.in_(list(ids))).order_by(AuditEvent.id)
-        )
-
-    # -- status ------------------------------------------------------------------------------
-    @_reconnecting
-    def counts(self) -> dict[str, dict[str, int]]:
-        q = InboxRecord.select(
-            InboxRecord.flow, InboxRecord.status, pw.fn.COUNT(InboxRecord.id)
-        ).group_by(InboxRecord.flow, InboxRecord.status)
-        out: dict[str, dict[str, int]] = {}
-        for flow, status, n in q.tuples():
-            out.setdefault(flow, {})[status] = n
-        return out
-
-    @_reconnecting
-    def oldest_live(self) -> dict[str, float]:
-        q = (
-            InboxRecord.select(InboxRecord.flow, pw.fn.MIN(InboxRecord.created_at))
-            .where(InboxRecord.status.in_(LIVE))
-            .group_by(InboxRecord.flow)
-        )
-        return {flow: t for flow, t in q.tuples()}
-
-    @_reconnecting
-    def checkpoints(self) -> list[Checkpoint]:
-        return list(Checkpoint.select().order_by(Checkpoint.flow, Checkpoint.source))
-
-    @_reconnecting
-    def live_count(self, flow: str) -> tuple[int, int]:
-        """(ready now, waiting) among a flow's live records; waiting counts records due later
-        and records still claimed (in flight, or held by an engine until the store is back)."""
-        now = time.time()
-        base = InboxRecord.select().where(InboxRecord.flow == flow, InboxRecord.status.in_(LIVE))
-        ready = base.where(
-            InboxRecord.status == PENDING, InboxRecord.next_attempt_at <= now
-        ).count()
-        return ready, base.count() - ready
-
-
-__all__ = ["Store", "Outcome", "Event", "LinkWrite", "DONE", "SKIPPED", "PARKED", "PENDING"]
+__all__ = [
+    "Store",
+    "Outcome",
+    "Event",
+    "LinkWrite",
+    "ReplayRef",
+    "DONE",
+    "SKIPPED",
+    "PARKED",
+    "PENDING",
+]
