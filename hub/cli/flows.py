@@ -90,6 +90,7 @@ def _report(engine: Engine, what: str) -> None:
         )
     if engine.interrupted:
         unread = [n for n, st in engine.flows.items() if not st.read_complete]
+        unread = unread if what == "sync" else []  # a replay reads no source
         left = f"; source not read to the end: {', '.join(unread)}" if unread else ""
         click.echo(f"{what} interrupted before it was done{left}", err=True)
 
