@@ -7,6 +7,7 @@ import json
 import threading
 import time
 
+import hubtest_plugin
 import peewee as pw
 import pytest
 
@@ -140,8 +141,11 @@ def test_bad_changes_are_parked_at_ingest_and_the_rest_flows(hubenv):
     changes += [{"id": "G2", "payload": {"v": 2}}]
     hubenv.write_changes(changes)
     hubenv.write_config(flow={"source_options": {"raw_ids": True, "batch": 100}})
+    hubtest_plugin.CALLS.clear()
     hub, engine = sync_bounded(hubenv)
     assert sorted(w["id"] for w in hubenv.writes()) == ["G1", "G2"]
+    told = [c[1] for c in hubtest_plugin.CALLS if c[0] == "parked"]  # a person is told
+    assert len(told) == len(BAD_CHANGES) and "change 7 of its batch" in told[6][1]
     st = engine.flows["things"]
     assert st.stats.parked == len(BAD_CHANGES) and st.stats.written == 2
     parked = list(InboxRecord.select().where(InboxRecord.status == "parked"))

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import peewee as pw
 
 from ..app import FlowParts, Hub
+from ..components import Record
 from ..errors import FatalError, HubError, RetriableError, StoreError
 from ..secrets import redact_text
 from .processor import BatchProcessor, BatchStats
@@ -184,20 +185,22 @@ class Engine:
         count = 0
         st.read_complete = False
         for batch in src.read(checkpoint):
-            invalid: list[str] = []
+            invalid: list[tuple[Record, str]] = []
             stored, echoes = self.store.ingest(
                 name, src.name, src.system or "?", src.object_type or "record", batch,
                 invalid=invalid,
             )  # fmt: skip
             count += stored
+            reasons = [reason for _, reason in invalid]
             with self._lock:
                 st.ingested += stored
                 st.echoes += echoes
                 st.refused += len(invalid)
                 if invalid:
-                    st.stats.add(BatchStats(parked=len(invalid), parked_reasons=invalid))
-            for reason in invalid[:5]:
+                    st.stats.add(BatchStats(parked=len(invalid), parked_reasons=reasons))
+            for rec, reason in invalid:
                 log.warning("parked at ingest: %s", reason)
+                self.hub.host.record_parked(rec, reason)
             if stored:
                 self.wake.set()
             if self.stopping.is_set():

@@ -302,14 +302,14 @@ class Store(RecordQueries):
         default_type: str,
         batch: ChangeBatch,
         *,
-        invalid: list[str] | None = None,
+        invalid: list[tuple[Record, str]] | None = None,
     ) -> tuple[int, int]:
         """Store a batch's changes and move the checkpoint, in one transaction.
 
         Returns ``(stored, echoes)``; echoes (the hub's own writes coming back) are stored as
         ``skipped`` so they stay visible in the audit trail but cost no processing. A change
         the store cannot take as it is (see :func:`check_change`) is stored ``parked`` with
-        its reason, appended to ``invalid``; it never holds up the rest of the batch.
+        its reason, appended to ``invalid`` with its record; it never holds up the rest.
         """
         now = time.time()
         echoes_n = 0
@@ -329,8 +329,6 @@ class Store(RecordQueries):
                          ext or placeholder_id(c.external_id), INVALID_OP, "{}", "-",
                          PARKED, 0, now, now, now, reason)
                     )  # fmt: skip
-                    if invalid is not None:
-                        invalid.append(reason)
                     continue
                 otype = c.object_type or default_type
                 echo = (otype, c.external_id) in echoes
@@ -354,6 +352,10 @@ class Store(RecordQueries):
                          json.dumps({"reason": "echo of the hub's own write"}))
                     )  # fmt: skip
                 elif status == PARKED:
+                    if invalid is not None:
+                        rec = Record(rid, flow, source, system, otype, ext, INVALID_OP, {}, "-",
+                                     PARKED, 0)  # fmt: skip
+                        invalid.append((rec, error))
                     audit.append(
                         (rid, flow, ext, "parked", 0, now, None,
                          json.dumps({"step": "ingest", "reason": error}))
