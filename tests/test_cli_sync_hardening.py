@@ -187,8 +187,9 @@ def test_dry_run_on_an_existing_store_changes_nothing_in_it(hubenv):
     before = db_query(hubenv.store_url, counts)
     hubenv.write_changes([{"id": "D1", "payload": {"x": 1}}, {"id": "D2", "payload": {}}])
     res = hubenv.run("sync", "things", "--dry-run", "--full", "--json")
-    plans = {p["external_id"]: p["action"] for p in json.loads(res.stdout)}
-    assert plans == {"D1": "skip", "D2": "create"}  # the store's links were read
+    plans = {p["external_id"]: p for p in json.loads(res.stdout)}
+    assert {k: p["action"] for k, p in plans.items()} == {"D1": "skip", "D2": "create"}
+    assert plans["D1"]["reason"] == "unchanged since the last write"  # the links were read
     assert db_query(hubenv.store_url, counts) == before
 
 

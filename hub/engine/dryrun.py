@@ -19,7 +19,7 @@ from ..secrets import redact
 from ..store import Store
 from ..store.checks import check_change
 from ..store.store import LinkInfo
-from .processor import UNCHANGED, BatchProcessor
+from .processor import SUPERSEDED, UNCHANGED, BatchProcessor
 
 
 def existing_store(hub: Hub) -> Store | None:
@@ -74,8 +74,9 @@ def dry_run(hub: Hub, flow: str, *, full: bool = False) -> Iterator[dict[str, An
                     action = "park" if isinstance(exc, RecordError) else "fail"
                     plan.update(action=action, error=str(exc))
                 else:
-                    if prep.unchanged:
-                        plan.update(action="skip", reason=UNCHANGED, target_id=prep.item.target_id)
+                    if prep.superseded or prep.unchanged:
+                        reason = SUPERSEDED if prep.superseded else UNCHANGED
+                        plan.update(action="skip", reason=reason, target_id=prep.item.target_id)
                     else:
                         plan.update(parts.sink.plan(prep.item))
                 yield redact(plan)

@@ -330,7 +330,12 @@ class Engine:
                 self._sources_done.clear()
                 reader = threading.Thread(target=read_sources, name="hub-sources", daemon=True)
                 reader.start()
-            self.dispatch(until_idle=True)
+            try:
+                self.dispatch(until_idle=True)
+            except HubError:
+                raise  # the store failed: reported with its own exit code
+            except Exception as exc:
+                self._died("the dispatcher", exc)
             if reader is not None:
                 while reader.is_alive() and not self.stopping.is_set():
                     reader.join(0.2)
@@ -340,8 +345,11 @@ class Engine:
             if self.stopping.is_set():
                 reason = "shutdown"
                 unread = ingest and any(not st.read_complete for st in self.flows.values())
-                ready = any(self.store.live_count(n)[0] for n in self.flows)
-                self.interrupted = bool(unread or ready)
+                try:
+                    ready = any(self.store.live_count(n)[0] for n in self.flows)
+                except Exception:  # the store is down: what remains is unknown
+                    ready = True
+                self.interrupted = self.failure is None and bool(unread or ready)
         finally:
             self.stop(reason)
 

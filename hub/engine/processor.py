@@ -150,7 +150,8 @@ class BatchProcessor:
         digest = content_hash(payload)
         forced = record.id in self.forced
         unchanged = bool(link and link.last_hash == digest and record.op != "delete")
-        superseded = bool(link and link.record_id and link.record_id > record.id)
+        # (a dry run's changes are not stored yet, id 0: newer than anything written)
+        superseded = bool(link and link.record_id and 0 < record.id < link.record_id)
         item = SinkItem(record, payload, link.target_id if link else None, match)
         return Prepared(item, digest, unchanged and not forced, superseded and not forced)
 
