@@ -188,3 +188,29 @@ def test_replay_streams_large_payloads_in_bounded_memory(hubenv):
         env=hubenv.env(),
     )  # fmt: skip
     assert len(json.loads(dry.output)) == n
+
+
+def test_replay_processes_large_payloads_in_bounded_memory(hubenv, monkeypatch):
+    from hub.cli.main import cli
+    from hub.store import store as store_module
+
+    hubenv.write_config()
+    store = Store(hubenv.store_url)
+    n, size = 60, 500_000
+    for i in range(0, n, 10):  # 30 MB of payloads, parked
+        batch = [Change(f"BIG{j}", {"blob": "x" * size}) for j in range(i, i + 10)]
+        store.ingest("things", "hubtest.file", "left", "Thing", ChangeBatch(batch))
+    InboxRecord.update(status="parked").execute()
+    store.close()
+    monkeypatch.setattr(store_module, "CLAIM_BYTES", size)  # one record per claim
+    tracemalloc.start()
+    try:
+        res = CliRunner().invoke(cli, ["replay", "--flow", "things", "--json"], env=hubenv.env())
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["things"]["written"] == n
+    assert len(hubenv.writes()) == n
+    # at most workers * 2 claims in flight, whatever the selection holds
+    assert peak < 40 * size, f"peak {peak / 1e6:.1f} MB for {n} payloads of {size / 1e6} MB"

@@ -52,6 +52,7 @@ log = logging.getLogger(__name__)
 _CHUNK = 400
 LEASE_SECONDS = 30.0
 ANALYZE_FIRST = 2000  # then each time the rows written grew by half
+CLAIM_BYTES = 32 * 1024 * 1024  # payload text one claim may load (at least one record)
 
 
 def _process_alive(owner: str) -> bool:
@@ -426,7 +427,7 @@ class Store(RecordQueries):
                 if len(claimed) >= limit or len(rows) < page_size:
                     break
                 after = (float(rows[-1][2]), rows[-1][0])
-            claimed = claimed[:limit]
+            claimed = self._within_budget(claimed[:limit])
             if not claimed:
                 return []
             bulk.update_where_in(
@@ -440,6 +441,24 @@ class Store(RecordQueries):
         position = {rid: i for i, rid in enumerate(claimed)}
         full.sort(key=lambda r: position[r[0]])  # in due order, as claimed
         return [_record_from_row(r, PROCESSING) for r in full]
+
+    def _within_budget(self, claimed: list[int]) -> list[int]:
+        """The longest prefix of ``claimed`` whose payloads fit in ``CLAIM_BYTES`` (at least
+        one record): memory stays bounded however large the payloads are (a replay of
+        many 10 MB records, for example)."""
+        if len(claimed) < 2:
+            return claimed
+        sizes = dict(
+            bulk.select_where_in(
+                self.db, "SELECT id, LENGTH(payload) FROM hub_inbox WHERE 1 = 1", "id", claimed
+            )
+        )
+        total = 0
+        for n, rid in enumerate(claimed):
+            total += sizes.get(rid) or 0
+            if total > CLAIM_BYTES and n > 0:
+                return claimed[:n]
+        return claimed
 
     def release(self, ids: Sequence[int]) -> None:
         """Give claimed records back untouched (shutdown, fatal flow error)."""
