@@ -214,3 +214,20 @@ def test_replay_processes_large_payloads_in_bounded_memory(hubenv, monkeypatch):
     assert len(hubenv.writes()) == n
     # at most workers * 2 claims in flight, whatever the selection holds
     assert peak < 40 * size, f"peak {peak / 1e6:.1f} MB for {n} payloads of {size / 1e6} MB"
+
+
+def test_a_full_disk_under_sync_is_reported_as_the_store_not_the_source(hubenv, monkeypatch):
+    from hub.engine import Engine
+
+    hubenv.write_changes([{"id": "A", "payload": {}}])
+    hubenv.write_config()
+
+    def full(self, *args, **kwargs):
+        raise StoreError(f"the store at {self.describe()} cannot write: disk full (SQLITE_FULL)")
+
+    monkeypatch.setattr(Store, "ingest", full)
+    engine = Engine(hubenv.load_hub(), ["things"])
+    engine.sync_once()
+    error = engine.flows["things"].source_error
+    assert error.startswith("flow things: storing what source hubtest.file read failed: ")
+    assert "disk full" in error

@@ -318,7 +318,11 @@ class Engine:
                         self._stop_flow(name, f"source failed: {exc}")
                     except BaseException as exc:
                         src = st.parts.source.name
-                        st.source_error = f"flow {name}: source {src} failed: {_describe(exc)}"
+                        if isinstance(exc, StoreError):  # e.g. a full disk, not the source
+                            what = f"storing what source {src} read failed: {exc}"
+                        else:
+                            what = f"source {src} failed: {_describe(exc)}"
+                        st.source_error = f"flow {name}: {what}"
                         log.error("%s", st.source_error)
             finally:
                 self._sources_done.set()
