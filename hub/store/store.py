@@ -16,7 +16,6 @@ import socket
 import time
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import peewee as pw
@@ -46,6 +45,7 @@ from .models import (
     InboxRecord,
     database_proxy,
 )
+from .outcomes import Event, LinkInfo, LinkWrite, Outcome
 from .queries import RecordQueries, ReplayRef
 
 log = logging.getLogger(__name__)
@@ -79,36 +79,6 @@ def _chunks(seq: Sequence, size: int = _CHUNK):
         yield seq[i : i + size]
 
 
-@dataclass
-class Event:
-    """An audit event waiting to be written with its record's outcome."""
-
-    step: str
-    duration_ms: float | None = None
-    summary: dict[str, Any] | None = None
-
-
-@dataclass
-class LinkWrite:
-    target_system: str
-    target_type: str
-    target_id: str
-    last_hash: str
-
-
-@dataclass
-class Outcome:
-    """The result of processing one record, committed with its link and audit events."""
-
-    record: Record
-    status: str
-    attempts: int
-    next_attempt_at: float | None = None
-    last_error: str | None = None
-    link: LinkWrite | None = None
-    events: list[Event] = field(default_factory=list)
-
-
 _INBOX_COLUMNS = (
     "flow", "source", "system", "object_type", "external_id", "op", "payload", "content_hash",
     "status", "attempts", "next_attempt_at", "created_at", "updated_at", "last_error",
@@ -124,15 +94,6 @@ _RECORD_COLUMNS = (
     "id", "flow", "source", "system", "object_type", "external_id", "op", "payload",
     "content_hash", "attempts",
 )  # fmt: skip
-
-
-@dataclass
-class LinkInfo:
-    """What the engine needs of a link: the target's id and the hash last written there."""
-
-    target_id: str
-    last_hash: str
-    record_id: int | None = None  # the inbox record last written through the link
 
 
 def _record_from_row(row: Sequence, status: str) -> Record:
