@@ -388,13 +388,17 @@ class Store(RecordQueries):
                 if len(claimed) >= limit or len(rows) < page_size:
                     break
                 after = (float(rows[-1][2]), rows[-1][0])
-            claimed = self._within_budget(claimed[:limit])
+            claimed = claimed[:limit]
             if not claimed:
                 return []
-            bulk.update_where_in(
-                self.db, "hub_inbox",
-                {"status": PROCESSING, "owner": self.owner, "updated_at": now}, claimed,
+            sizes = dict(
+                bulk.update_returning(
+                    self.db, "hub_inbox",
+                    {"status": PROCESSING, "owner": self.owner, "updated_at": now}, claimed,
+                    "id, LENGTH(payload)",
+                )
             )  # fmt: skip
+            claimed = self._within_budget(claimed, sizes, now)
             full = bulk.select_where_in(
                 self.db,
                 f"SELECT {','.join(_RECORD_COLUMNS)} FROM hub_inbox WHERE 1 = 1", "id", claimed,
@@ -403,21 +407,18 @@ class Store(RecordQueries):
         full.sort(key=lambda r: position[r[0]])  # in due order, as claimed
         return [_record_from_row(r, PROCESSING) for r in full]
 
-    def _within_budget(self, claimed: list[int]) -> list[int]:
+    def _within_budget(self, claimed: list[int], sizes: dict[int, int], now: float) -> list[int]:
         """The longest prefix of ``claimed`` whose payloads fit in ``CLAIM_BYTES`` (at least
-        one record): memory stays bounded however large the payloads are (a replay of
-        many 10 MB records, for example)."""
-        if len(claimed) < 2:
-            return claimed
-        sizes = dict(
-            bulk.select_where_in(
-                self.db, "SELECT id, LENGTH(payload) FROM hub_inbox WHERE 1 = 1", "id", claimed
-            )
-        )
+        one record); the rest is given back at once. Memory stays bounded however large the
+        payloads are (a replay of many 10 MB records, for example)."""
         total = 0
         for n, rid in enumerate(claimed):
             total += sizes.get(rid) or 0
             if total > CLAIM_BYTES and n > 0:
+                bulk.update_where_in(
+                    self.db, "hub_inbox", {"status": PENDING, "owner": None, "updated_at": now},
+                    claimed[n:],
+                )  # fmt: skip
                 return claimed[:n]
         return claimed
 
