@@ -35,6 +35,7 @@ def sync_bounded(hubenv, timeout: float = 30.0, **kw):
         hub.stopping.set()
         t.join(30)
         raise AssertionError(f"sync did not finish within {timeout}s (the engine loops)")
+    hub.close()  # this thread's connection; the test's own queries reopen one
     if errors:
         raise errors[0]
     return hub, engine
@@ -172,3 +173,34 @@ def test_refused_changes_never_reach_a_sink_even_if_put_back(hubenv):
     rec = InboxRecord.get(InboxRecord.external_id == "J1")
     assert rec.status == "parked" and "refused at ingest" in rec.last_error
     assert hubenv.writes() == []
+
+
+def test_records_stored_while_an_empty_claim_runs_are_still_processed(hubenv, monkeypatch):
+    """The source finishes between a claim that found nothing and the check whether it is
+    done: the pass must not end with its last records unclaimed."""
+    from hubtesting import wait_for
+
+    hubenv.write_changes([{"id": "Q1", "payload": {}}, {"id": "Q2", "payload": {}}])
+    hubenv.write_config()
+    hub = hubenv.load_hub()
+    engine = Engine(hub, ["things"], workers=2)
+    claimed_once = threading.Event()
+    real_claim, real_ingest = Store.claim_ready, Store.ingest
+
+    def ingest(self, *args, **kwargs):
+        claimed_once.wait(10)  # the dispatcher's first claim finds nothing
+        return real_ingest(self, *args, **kwargs)
+
+    def claim(self, flow, limit, now=None):
+        records = real_claim(self, flow, limit, now)
+        if not claimed_once.is_set():
+            claimed_once.set()
+            wait_for(engine._sources_done.is_set, what="the source to finish")
+        return records
+
+    monkeypatch.setattr(Store, "ingest", ingest)
+    monkeypatch.setattr(Store, "claim_ready", claim)
+    engine.sync_once()
+    hub.close()
+    assert sorted(w["id"] for w in hubenv.writes()) == ["Q1", "Q2"]
+    assert {r.status for r in InboxRecord.select()} == {"done"}

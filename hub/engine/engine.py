@@ -74,6 +74,7 @@ class Engine:
         self._sources_done = threading.Event()
         self._sources_done.set()
         self._heartbeat_thread: threading.Thread | None = None
+        self._stopped = threading.Event()  # the engine stopped: its heartbeat ends too
 
     @property
     def reading(self) -> bool:
@@ -95,6 +96,9 @@ class Engine:
         self._heartbeat_thread.start()
 
     def stop(self, reason: str = "completed") -> None:
+        self._stopped.set()
+        if self._heartbeat_thread is not None:
+            self._heartbeat_thread.join(5)
         self._release_held()
         with self._lock:
             self.unreleased = len(self._held)
@@ -164,11 +168,12 @@ class Engine:
         log.warning("released %d record(s) held while the store was unavailable", len(ids))
 
     def _heartbeat(self) -> None:
-        while not self.stopping.wait(HEARTBEAT_EVERY):
+        while not self._stopped.wait(HEARTBEAT_EVERY) and not self.stopping.is_set():
             try:
                 self.store.heartbeat()
             except Exception:
                 log.exception("store heartbeat failed")
+        self.store.close_quietly()  # this thread's own connection
 
     def _stop_flow(self, name: str, why: str) -> None:
         st = self.flows[name]
@@ -253,6 +258,9 @@ class Engine:
         with ThreadPoolExecutor(self.workers, thread_name_prefix="hub-worker") as pool:
             while True:
                 claimed = 0
+                # read before claiming: a source that finishes between an empty claim and
+                # this check must not end the pass with its last records unclaimed
+                sources_done = self._sources_done.is_set()
                 if self._held:
                     self._release_held()
                 if not self.stopping.is_set():
@@ -279,7 +287,7 @@ class Engine:
                     if all(st.stopped for st in self.flows.values()):
                         log.error("every flow has stopped; nothing left to run")
                         break
-                    if until_idle and not claimed and self._sources_done.is_set():
+                    if until_idle and not claimed and sources_done:
                         break
                     if not claimed:
                         self.wake.wait(0.5)
