@@ -86,7 +86,10 @@ def test_hub_run_survives_a_database_outage(tmp_path, pg_database):
         )
         proxy.start()  # ... and back, on the same address
         hubenv.write_changes([{"id": "LATE", "payload": {}}], append=True)
-        wait_for(lambda: done() == n + 1, timeout=90, what="every record done after the outage")
+        try:
+            wait_for(lambda: done() == n + 1, timeout=90, what="every record done")
+        except AssertionError as exc:  # say why: the engine's own account of the outage
+            raise AssertionError(f"{exc}; the hub's log ends:\n{log.read_text()[-3000:]}") from None
         assert "released" in log.read_text()
     finally:
         proc.send_signal(signal.SIGTERM)
