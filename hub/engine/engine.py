@@ -227,7 +227,9 @@ class Engine:
             except Exception as exc:
                 failures += 1
                 after = exc.retry_after if isinstance(exc, RetriableError) else None
-                delay = max(after or 0, min(300.0, 2.0**failures))
+                # the store coming back should resume reading soon; a failing system less so
+                cap = 30.0 if isinstance(exc, pw.PeeweeException | StoreError) else 300.0
+                delay = max(after or 0, min(cap, 2.0**failures))
                 log.warning("flow %s: source failed (%s); next try in %.0fs", name, exc, delay)
             self.stopping.wait(delay)
 
