@@ -33,9 +33,12 @@ def content_hash(payload: Any) -> str:
 class Change:
     """One change read from a source system.
 
-    ``external_id`` is the record's id in the source system. ``content_hash`` defaults to the hash
-    of ``payload``; a source may set it to a hash over only the fields a reverse flow writes, so
-    the hub recognises its own writes coming back. ``op`` is ``"upsert"`` or ``"delete"``.
+    ``external_id`` is the record's id in the source system: a non-empty string of at most 255
+    characters, without NUL. ``payload`` is a JSON object of JSON values (no dates, sets or NaN:
+    convert them). ``content_hash`` defaults to the hash of ``payload``; a source may set it to a
+    hash over only the fields a reverse flow writes, so the hub recognises its own writes coming
+    back. ``op`` is ``"upsert"`` or ``"delete"``. The core checks all of this when it stores the
+    change; a change that fails is stored parked with its reason and never blocks the others.
     """
 
     external_id: str
@@ -232,13 +235,18 @@ class Sink(Component):
     batch_size: ClassVar[int] = 50
 
     def write(self, items: list[SinkItem]) -> list[WriteResult]:
-        """Write ``items``; return one result per item, in the same order.
+        """Write ``items``; return a list of one ``WriteResult`` per item, in the same order.
 
-        Raising instead fails the whole batch (``RetriableError`` retries all of it).
+        Raising instead fails the whole batch (``RetriableError`` retries all of it). Anything
+        else (``None``, a wrong count, a target id over 255 characters) counts as a failed
+        attempt of the records concerned.
         """
         raise NotImplementedError
 
     def plan(self, item: SinkItem) -> dict[str, Any]:
-        """For ``--dry-run``: describe what ``write`` would do with ``item``, doing nothing."""
+        """For ``--dry-run``: describe what ``write`` would do with ``item``, doing nothing.
+
+        Called on a sink that was not opened: it must need no connection and create nothing.
+        """
         action = "update" if item.target_id else "create"
         return {"action": action, "target_id": item.target_id, "payload": item.payload}

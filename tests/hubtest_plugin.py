@@ -13,6 +13,7 @@ import logging
 import os
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -48,7 +49,27 @@ class FileSource(Source):
         "batch": Setting(int, default=100, minimum=1),
         "fail_after": Setting(int, default=0, help="raise after this many batches (crash test)"),
         "explode": Setting(bool, default=False, help="fail at once, quoting the secret"),
+        "raw_ids": Setting(bool, default=False, help="pass ids as read, not as strings"),
+        "slow": Setting(float, default=0.0, help="seconds each batch takes, ignoring stops"),
+        "exit_after": Setting(int, default=0, help="raise SystemExit after this many batches"),
     }
+
+    def _change(self, obj) -> Change:
+        """A change as the line says; ``bad`` makes it one the store must refuse."""
+        ext = obj["id"] if self.opts["raw_ids"] else str(obj["id"])
+        payload = obj["payload"]
+        bad = obj.get("bad")
+        if bad == "surrogate-id":
+            ext = "S-\ud800"
+        elif bad == "nul-id":
+            ext = "N-\x00-1"
+        elif bad == "not-json":
+            payload = {**payload, "when": datetime(2026, 1, 1, tzinfo=UTC)}
+        elif bad == "nan":
+            payload = {**payload, "amount": float("nan")}
+        elif bad == "op":
+            return Change(ext, payload, obj.get("type"), "merge-and-destroy")
+        return Change(ext, payload, obj.get("type"), obj.get("op", "upsert"))
 
     def read(self, checkpoint):
         if self.opts["explode"]:
@@ -58,13 +79,15 @@ class FileSource(Source):
         batch, n = [], 0
         for i, line in enumerate(lines[start:], start=start + 1):
             obj = json.loads(line)
-            batch.append(
-                Change(str(obj["id"]), obj["payload"], obj.get("type"), obj.get("op", "upsert"))
-            )
+            batch.append(self._change(obj))
             if len(batch) >= self.opts["batch"]:
                 n += 1
                 if self.opts["fail_after"] and n > self.opts["fail_after"]:
                     raise RuntimeError("source crashed mid-read")
+                if self.opts["exit_after"] and n > self.opts["exit_after"]:
+                    raise SystemExit("a source library called sys.exit()")
+                if self.opts["slow"]:
+                    time.sleep(self.opts["slow"])  # a slow system that ignores `stopping`
                 yield ChangeBatch(batch, checkpoint=str(i))
                 batch = []
         if batch:
@@ -75,7 +98,10 @@ class ScriptedSink(Sink):
     """Writes to a JSON-lines log; ``script`` maps external id -> list of actions per attempt.
 
     Actions: ``ok``, ``retry`` (RetriableError), ``retry-after:N``, ``park:FIELD``, ``fatal``,
-    ``crash`` (a plain exception), ``leak`` (an error quoting the plugin's secret).
+    ``crash`` (a plain exception), ``leak`` (an error quoting the plugin's secret), and
+    malformed results: ``none`` (None instead of a WriteResult), ``long-id`` (a 300-character
+    target id), ``nul-id`` (a target id with NUL), ``error-text`` (an error that is a string).
+    ``results`` breaks the whole answer: ``none`` returns None, ``short`` one result too few.
     """
 
     name = "hubtest.scripted"
@@ -87,12 +113,17 @@ class ScriptedSink(Sink):
         "script": Setting(dict, default={}),
         "delay": Setting(float, default=0.0),
         "batch_size": Setting(int, default=10),
+        "results": Setting(str, default="", help="none | short: a malformed answer"),
+        "make_dir": Setting(bool, default=False, help="create the log's folder on open"),
+        "broken_batch_size": Setting(bool, default=False, help="declare a batch size of 'ten'"),
     }
 
     def open(self):
         self._lock = threading.Lock()
         self._active = 0
-        self.batch_size = self.opts["batch_size"]
+        self.batch_size = "ten" if self.opts["broken_batch_size"] else self.opts["batch_size"]
+        if self.opts["make_dir"]:
+            Path(self.opts["log"]).parent.mkdir(parents=True, exist_ok=True)
 
     def _action(self, record) -> str:
         steps = self.opts["script"].get(record.external_id, [])
@@ -104,7 +135,12 @@ class ScriptedSink(Sink):
             self._active += 1
             active = self._active
         try:
-            return self._write(items, active)
+            results = self._write(items, active)
+            if self.opts["results"] == "none":
+                return None
+            if self.opts["results"] == "short":
+                return results[:-1]
+            return results
         finally:
             with self._lock:
                 self._active -= 1
@@ -133,6 +169,12 @@ class ScriptedSink(Sink):
             if action == "crash":
                 results.append(WriteResult(error=ValueError("unexpected answer")))
                 continue
+            if action == "none":
+                results.append(None)
+                continue
+            if action == "error-text":
+                results.append(WriteResult(error="it went wrong"))
+                continue
             secret = SETTINGS.get("api_key", "")
             token = SETTINGS.get("token", "")
             if action == "leak":
@@ -159,7 +201,12 @@ class ScriptedSink(Sink):
                 "echo": secret,
                 "note": f"sent with {token}",
             }
-            results.append(WriteResult(target_id=f"T-{ext}", summary=summary))
+            target = f"T-{ext}"
+            if action == "long-id":
+                target = "T" * 300
+            elif action == "nul-id":
+                target = "T-\x00"
+            results.append(WriteResult(target_id=target, summary=summary))
         return results
 
 

@@ -102,6 +102,9 @@ def test_an_unexpected_error_is_reported_masked_without_a_traceback(hubenv):
     )
     res = hubenv.run("sync", "things", HUBTEST_KEY=secret)
     assert res.returncode == 1
-    assert "error: unexpected RuntimeError: cannot reach the source with key ***" in res.stderr
+    assert (
+        "source hubtest.file failed: RuntimeError: cannot reach the source with key ***"
+        in res.stderr
+    )
     assert "Traceback" not in res.stderr
     assert secret not in res.stdout + res.stderr

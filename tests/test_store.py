@@ -18,16 +18,20 @@ def test_a_new_store_is_at_the_latest_version(store_url):
 def test_an_older_store_is_upgraded(store_url, monkeypatch):
     Store(store_url).close()
     ran = []
+    nxt = migrations.latest_version() + 1
 
-    def v2(db):
+    def v_next(db):
         ran.append(True)
-        db.execute_sql("CREATE TABLE hub_test_v2 (id INTEGER PRIMARY KEY)")
+        db.execute_sql("CREATE TABLE hub_test_next (id INTEGER PRIMARY KEY)")
 
-    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, (2, "add a table", v2)])
+    monkeypatch.setattr(
+        migrations, "MIGRATIONS", [*migrations.MIGRATIONS, (nxt, "add a table", v_next)]
+    )
     store = Store(store_url)
-    assert ran == [True] and store.schema_version() == 2
-    assert store.db.table_exists("hub_test_v2")
-    assert [v.version for v in SchemaVersion.select().order_by(SchemaVersion.version)] == [1, 2]
+    assert ran == [True] and store.schema_version() == nxt
+    assert store.db.table_exists("hub_test_next")
+    versions = [v.version for v in SchemaVersion.select().order_by(SchemaVersion.version)]
+    assert versions == list(range(1, nxt + 1))
     store.close()
     Store(store_url).close()  # nothing to apply the second time
     assert ran == [True]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import logging
 import sys
-import threading
 
 import click
 
@@ -16,19 +16,29 @@ from .common import (
     EPILOG_CODES,
     EXIT_FAILURE,
     EXIT_INCOMPLETE,
+    EXIT_INTERRUPTED,
     EXIT_NOT_FOUND,
     State,
     emit_json,
     parse_since,
     pass_state,
 )
+from .progress import SyncProgress
 from .signals import graceful_stop
+
+log = logging.getLogger("hub")
 
 
 def _summary(engine: Engine) -> tuple[dict, int]:
+    """Per-flow counts and the exit code: 1 when a flow stopped, a source failed or a thread
+    died; 130 when a stop signal interrupted the pass; 4 when records are parked or pending."""
     out, code = {}, 0
     for name, st in engine.flows.items():
-        ready, waiting = engine.store.live_count(name)
+        try:
+            ready, waiting = engine.store.live_count(name)
+        except Exception as exc:  # the store is down: say so rather than guess
+            log.error("cannot count pending records of flow %s: %s", name, exc)
+            ready, waiting, code = 0, engine.unreleased, EXIT_FAILURE
         out[name] = {
             "received": st.ingested,
             "echoes_dropped": st.echoes,
@@ -39,11 +49,17 @@ def _summary(engine: Engine) -> tuple[dict, int]:
             "pending": ready + waiting,
             "parked_reasons": st.stats.parked_reasons,
             "stopped": st.stopped,
+            "source_error": st.source_error,
+            "source_read": st.read_complete,
         }
-        if st.stopped:
+        if st.stopped or st.source_error:
             code = max(code, EXIT_FAILURE)
         elif st.stats.parked or ready + waiting:
             code = code or EXIT_INCOMPLETE
+    if engine.failure or engine.unreleased:
+        code = EXIT_FAILURE
+    elif engine.interrupted and code != EXIT_FAILURE:
+        code = EXIT_INTERRUPTED
     return out, code
 
 
@@ -57,6 +73,28 @@ def _print_summary(summary: dict) -> None:
             click.echo(f"  parked: {reason}")
         if s["stopped"]:
             click.echo(f"  STOPPED: {s['stopped']}")
+        if s["source_error"]:
+            click.echo(f"  SOURCE FAILED: {s['source_error']}")
+
+
+def _report(engine: Engine, what: str) -> None:
+    """The errors behind a non-zero exit, on stderr (the summary went to stdout)."""
+    if engine.failure:
+        click.echo(f"error: {engine.failure}", err=True)
+    for st in engine.flows.values():
+        if st.source_error:
+            click.echo(f"error: {st.source_error}", err=True)
+    if engine.unreleased:
+        click.echo(
+            f"error: {engine.unreleased} record(s) stay claimed because the store is unavailable;"
+            " the next `hub sync` or `hub run` releases them",
+            err=True,
+        )
+    if engine.interrupted:
+        unread = [n for n, st in engine.flows.items() if not st.read_complete]
+        unread = unread if what == "sync" else []  # a replay reads no source
+        left = f"; source not read to the end: {', '.join(unread)}" if unread else ""
+        click.echo(f"{what} interrupted before it was done{left}", err=True)
 
 
 @click.command(epilog=EPILOG_CODES)
@@ -86,6 +124,8 @@ def run(state: State) -> None:
             listener.stop()
     summary, code = _summary(engine)
     _print_summary(summary)
+    engine.interrupted = False  # a stop signal is how `hub run` ends
+    _report(engine, "run")
     raise SystemExit(EXIT_FAILURE if code == EXIT_FAILURE else 0)
 
 
@@ -126,28 +166,29 @@ def sync(state: State, flow: str, full: bool, dry_run: bool, as_json: bool) -> N
     show = not as_json and sys.stderr.isatty()
     with graceful_stop(hub.stopping):
         if show:
-            waiting = sum(engine.store.live_count(flow))  # left over from earlier passes
-            state = engine.flows[flow]
-            with click.progressbar(
-                length=max(1, waiting), label=f"{flow}", file=sys.stderr, show_pos=True
-            ) as bar:
-                lock = threading.Lock()  # workers report from several threads
+            st = engine.flows[flow]
+            progress = SyncProgress(flow, engine.store.live_count(flow)[0])
 
-                def progress(n: int) -> None:
-                    with lock:
-                        # the source is still being read: the total grows with what it stored
-                        bar.length = max(waiting + state.ingested - state.echoes, bar.pos + n, 1)
-                        bar.update(n)
+            def remaining() -> int:
+                return st.ingested - st.echoes - st.refused
 
-                engine.on_progress = progress
+            def on_progress(n: int) -> None:
+                progress.update(n, stored=remaining(), reading=engine.reading)
+
+            engine.on_progress = on_progress
+            try:
                 engine.sync_once(full=full)
+            finally:
+                progress.update(0, stored=remaining(), reading=False)
+                progress.finish()
         else:
             engine.sync_once(full=full)
     summary, code = _summary(engine)
     if as_json:
-        emit_json(summary[flow])
+        emit_json({**summary[flow], "interrupted": engine.interrupted, "error": engine.failure})
     else:
         _print_summary(summary)
+    _report(engine, "sync")
     raise SystemExit(code)
 
 
@@ -164,6 +205,12 @@ def sync(state: State, flow: str, full: bool, dry_run: bool, as_json: bool) -> N
 @click.option(
     "--queue-only", is_flag=True, help="Put them back in the inbox; `hub run` will process them."
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Write even when the target holds what the hub last wrote (repairs a target changed "
+    "or deleted on the other side) or a newer change of the same id was written since.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_state
 def replay(
@@ -174,36 +221,41 @@ def replay(
     since: str | None,
     dry_run: bool,
     queue_only: bool,
+    force: bool,
     as_json: bool,
 ) -> None:
     """Process records again from their stored payload.
 
     RECORDS are inbox ids (#12 or 12) or external ids. Or select with --flow, --status
-    (default parked) and --since. Exit 6 when nothing matches, 4 when some end parked again.
+    (default parked) and --since. A record is skipped as superseded when a newer change of
+    the same id was already written, unless --force. Exit 6 when nothing matches, 4 when
+    some end parked again.
     """
     if not records and not flow:
         raise click.UsageError("name RECORDS or select them with --flow")
+    if force and queue_only:
+        raise click.UsageError("--force applies to this command's own pass; drop --queue-only")
     hub = state.hub(required=True)
     store = hub.store
-    chosen = []
+    chosen: dict[int, None] = {}  # ids only, in order: payloads are read in engine batches
     for ref in records:
         ids = store.record_ids(ref)
         if not ids:
             click.echo(f"no record matches {ref!r}", err=True)
             raise SystemExit(EXIT_NOT_FOUND)
-        chosen += [store.get_record(i)[0] for i in ids]
+        chosen.update(dict.fromkeys(ids))
     if flow:
-        chosen += store.find_records(
+        selected = store.iter_record_ids(
             flow=flow, status=status or PARKED, since=parse_since(since) if since else None
         )
+        chosen.update(dict.fromkeys(selected))
     if not chosen:
         click.echo("nothing to replay", err=True)
         raise SystemExit(EXIT_NOT_FOUND)
-    chosen = list({r.id: r for r in chosen}.values())
     if dry_run:
         rows = [
             {"id": r.id, "flow": r.flow, "external_id": r.external_id, "status": r.status}
-            for r in chosen
+            for r in store.describe_records(list(chosen))
         ]
         if as_json:
             emit_json(rows)
@@ -214,15 +266,16 @@ def replay(
                 )
         return
     hub.load_plugins()
-    flows = sorted({r.flow for r in chosen})
+    flows = sorted({r.flow for r in store.describe_records(list(chosen))})
     for name in flows:
         hub.flow_parts(name)  # the flow must still exist before anything changes
-    queued = store.mark_for_replay([r.id for r in chosen], note="hub replay")
+    note = "hub replay --force" if force else "hub replay"
+    queued = store.mark_for_replay(list(chosen), note=note)
     if not as_json:
         click.echo(f"replaying {len(queued)} record(s)", err=True)
     if queue_only:
         return
-    engine = Engine(hub, flows)
+    engine = Engine(hub, flows, force=[r.id for r in queued] if force else ())
     with graceful_stop(hub.stopping):
         engine.sync_once(ingest=False)
     summary, code = _summary(engine)
@@ -230,6 +283,7 @@ def replay(
         emit_json(summary)
     else:
         _print_summary(summary)
+    _report(engine, "replay")
     raise SystemExit(code)
 
 

@@ -18,11 +18,14 @@ from dataclasses import dataclass, field
 import peewee as pw
 
 from ..app import FlowParts, Hub
+from ..components import Record
 from ..errors import FatalError, HubError, RetriableError, StoreError
+from ..secrets import redact_text
 from .processor import BatchProcessor, BatchStats
 
 log = logging.getLogger(__name__)
 HEARTBEAT_EVERY = 10.0
+SOURCE_GRACE = 1.0  # seconds a stopping `hub sync` waits for a source still inside read()
 
 
 @dataclass
@@ -33,6 +36,13 @@ class FlowState:
     ingested: int = 0
     echoes: int = 0
     stats: BatchStats = field(default_factory=BatchStats)
+    refused: int = 0  # changes parked at ingest (see hub.store.checks)
+    read_complete: bool = False  # the source was read to its end in this pass
+    source_error: str | None = None  # why the source failed under `hub sync`
+
+
+def _describe(exc: BaseException) -> str:
+    return redact_text(f"{type(exc).__name__}: {exc}")
 
 
 class Engine:
@@ -43,6 +53,7 @@ class Engine:
         *,
         workers: int | None = None,
         on_progress: Callable[[int], None] | None = None,
+        force: Iterable[int] = (),
     ) -> None:
         self.hub = hub
         self.store = hub.store
@@ -54,10 +65,21 @@ class Engine:
         for name in flows:
             parts = hub.flow_parts(name)
             self.flows[name] = FlowState(parts, BatchProcessor(parts, self.store, hub.host))
+            self.flows[name].processor.forced = set(force)
         self._lock = threading.Lock()
+        self._held: set[int] = set()  # claimed records whose release failed (store down)
+        self.unreleased = 0  # records still held when the engine stopped
+        self.failure: str | None = None  # a thread of the engine died: `hub run` exits 1
+        self.interrupted = False  # `hub sync` stopped by a signal before it was done
         self._sources_done = threading.Event()
         self._sources_done.set()
         self._heartbeat_thread: threading.Thread | None = None
+        self._stopped = threading.Event()  # the engine stopped: its heartbeat ends too
+
+    @property
+    def reading(self) -> bool:
+        """A source of this ``hub sync`` pass is still being read."""
+        return not self._sources_done.is_set()
 
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self) -> None:
@@ -74,6 +96,18 @@ class Engine:
         self._heartbeat_thread.start()
 
     def stop(self, reason: str = "completed") -> None:
+        self._stopped.set()
+        if self._heartbeat_thread is not None:
+            self._heartbeat_thread.join(5)
+        self._release_held()
+        with self._lock:
+            self.unreleased = len(self._held)
+        if self.unreleased:
+            log.error(
+                "%d claimed record(s) could not be released (the store is unavailable); "
+                "the next engine releases them",
+                self.unreleased,
+            )
         for name, st in self.flows.items():
             for comp in st.parts.all():
                 try:
@@ -81,14 +115,65 @@ class Engine:
                 except Exception:
                     log.exception("flow %s: closing %s failed", name, type(comp).__name__)
             self.hub.host.flow_stopped(name, st.stopped or reason)
-        self.store.end_lease()
+        try:
+            self.store.end_lease()
+        except Exception as exc:
+            log.error("could not end the engine's lease: %s", exc)
+
+    def _guarded(self, what: str, target: Callable[..., None], *args) -> Callable[[], None]:
+        """``target`` for a thread: if it dies, the engine stops and says why."""
+
+        def run() -> None:
+            try:
+                target(*args)
+            except BaseException as exc:
+                self._died(what, exc)
+
+        return run
+
+    def _died(self, what: str, exc: BaseException) -> None:
+        message = f"{what} died: {_describe(exc)}"
+        log.error("%s; stopping", message)
+        log.debug("%s", what, exc_info=(type(exc), exc, exc.__traceback__))
+        with self._lock:
+            self.failure = self.failure or message
+        self.stopping.set()
+        self.wake.set()
+
+    # -- records the store could not take back ------------------------------------------------
+    def _release(self, ids: list[int]) -> None:
+        """Give records back; if the store is down, hold them and retry until it is back."""
+        try:
+            self.store.release(ids)
+        except Exception as exc:
+            with self._lock:
+                self._held.update(ids)
+            log.error(
+                "could not release %d record(s) (%s); retrying once the store is back",
+                len(ids),
+                exc,
+            )
+
+    def _release_held(self) -> None:
+        with self._lock:
+            ids = sorted(self._held)
+        if not ids:
+            return
+        try:
+            self.store.release(ids)
+        except Exception:
+            return
+        with self._lock:
+            self._held.difference_update(ids)
+        log.warning("released %d record(s) held while the store was unavailable", len(ids))
 
     def _heartbeat(self) -> None:
-        while not self.stopping.wait(HEARTBEAT_EVERY):
+        while not self._stopped.wait(HEARTBEAT_EVERY) and not self.stopping.is_set():
             try:
                 self.store.heartbeat()
             except Exception:
                 log.exception("store heartbeat failed")
+        self.store.close_quietly()  # this thread's own connection
 
     def _stop_flow(self, name: str, why: str) -> None:
         st = self.flows[name]
@@ -103,17 +188,29 @@ class Engine:
         src = st.parts.source
         checkpoint = None if full else self.store.get_checkpoint(name, src.name)
         count = 0
+        st.read_complete = False
         for batch in src.read(checkpoint):
+            invalid: list[tuple[Record, str]] = []
             stored, echoes = self.store.ingest(
-                name, src.name, src.system or "?", src.object_type or "record", batch
-            )
+                name, src.name, src.system or "?", src.object_type or "record", batch,
+                invalid=invalid,
+            )  # fmt: skip
             count += stored
-            st.ingested += stored
-            st.echoes += echoes
+            reasons = [reason for _, reason in invalid]
+            with self._lock:
+                st.ingested += stored
+                st.echoes += echoes
+                st.refused += len(invalid)
+                if invalid:
+                    st.stats.add(BatchStats(parked=len(invalid), parked_reasons=reasons))
+            for rec, reason in invalid:
+                log.warning("parked at ingest: %s", reason)
+                self.hub.host.record_parked(rec, reason)
             if stored:
                 self.wake.set()
             if self.stopping.is_set():
-                break
+                return count
+        st.read_complete = True
         return count
 
     def _source_loop(self, name: str) -> None:
@@ -130,7 +227,9 @@ class Engine:
             except Exception as exc:
                 failures += 1
                 after = exc.retry_after if isinstance(exc, RetriableError) else None
-                delay = max(after or 0, min(300.0, 2.0**failures))
+                # the store coming back should resume reading soon; a failing system less so
+                cap = 30.0 if isinstance(exc, pw.PeeweeException | StoreError) else 300.0
+                delay = max(after or 0, min(cap, 2.0**failures))
                 log.warning("flow %s: source failed (%s); next try in %.0fs", name, exc, delay)
             self.stopping.wait(delay)
 
@@ -140,12 +239,13 @@ class Engine:
         try:
             stats = st.processor.process(records)
         except FatalError as exc:
-            self.store.release([r.id for r in records])
+            self._release([r.id for r in records])
             self._stop_flow(name, str(exc))
             return BatchStats()
-        except Exception:
-            # the commit itself failed: nothing was written to the store for this batch
-            self.store.release([r.id for r in records])
+        except BaseException:
+            # neither the results nor a failed attempt could be committed (the store is
+            # down): give the records back, or hold them until the store is back
+            self._release([r.id for r in records])
             raise
         with self._lock:
             st.stats.add(stats)
@@ -160,6 +260,11 @@ class Engine:
         with ThreadPoolExecutor(self.workers, thread_name_prefix="hub-worker") as pool:
             while True:
                 claimed = 0
+                # read before claiming: a source that finishes between an empty claim and
+                # this check must not end the pass with its last records unclaimed
+                sources_done = self._sources_done.is_set()
+                if self._held:
+                    self._release_held()
                 if not self.stopping.is_set():
                     for name, st in self.flows.items():
                         if st.stopped or len(inflight) >= max_inflight:
@@ -184,7 +289,7 @@ class Engine:
                     if all(st.stopped for st in self.flows.values()):
                         log.error("every flow has stopped; nothing left to run")
                         break
-                    if until_idle and not claimed and self._sources_done.is_set():
+                    if until_idle and not claimed and sources_done:
                         break
                     if not claimed:
                         self.wake.wait(0.5)
@@ -204,39 +309,61 @@ class Engine:
         """``hub sync``: one source pass per flow while processing, until nothing is ready.
 
         The sources run in a thread of their own so records are processed while later
-        batches are still being read; a source error surfaces after processing ends.
+        batches are still being read. A source that fails is recorded on its flow
+        (``source_error``) and what it stored is still processed. After a stop signal a source
+        still inside ``read()`` gets ``SOURCE_GRACE`` seconds, then is left behind; the pass is
+        ``interrupted`` when it did not read or process everything.
         """
         self.start()
         reason = "completed"
-        errors: list[BaseException] = []
 
         def read_sources() -> None:
             try:
-                for name in self.flows:
+                for name, st in self.flows.items():
                     if self.stopping.is_set():
                         break
                     try:
                         self.ingest(name, full=full)
                     except FatalError as exc:
                         self._stop_flow(name, f"source failed: {exc}")
-            except BaseException as exc:
-                errors.append(exc)
+                    except BaseException as exc:
+                        src = st.parts.source.name
+                        if isinstance(exc, StoreError):  # e.g. a full disk, not the source
+                            what = f"storing what source {src} read failed: {exc}"
+                        else:
+                            what = f"source {src} failed: {_describe(exc)}"
+                        st.source_error = f"flow {name}: {what}"
+                        log.error("%s", st.source_error)
             finally:
                 self._sources_done.set()
                 self.wake.set()
 
+        reader: threading.Thread | None = None
         try:
             if ingest:
                 self._sources_done.clear()
                 reader = threading.Thread(target=read_sources, name="hub-sources", daemon=True)
                 reader.start()
-            self.dispatch(until_idle=True)
-            if ingest:
-                reader.join()
-                if errors:
-                    raise errors[0]
+            try:
+                self.dispatch(until_idle=True)
+            except HubError:
+                raise  # the store failed: reported with its own exit code
+            except Exception as exc:
+                self._died("the dispatcher", exc)
+            if reader is not None:
+                while reader.is_alive() and not self.stopping.is_set():
+                    reader.join(0.2)
+                reader.join(SOURCE_GRACE)
+                if reader.is_alive():
+                    log.warning("stopped while a source was still reading; it is left behind")
             if self.stopping.is_set():
                 reason = "shutdown"
+                unread = ingest and any(not st.read_complete for st in self.flows.values())
+                try:
+                    ready = any(self.store.live_count(n)[0] for n in self.flows)
+                except Exception:  # the store is down: what remains is unknown
+                    ready = True
+                self.interrupted = self.failure is None and bool(unread or ready)
         finally:
             self.stop(reason)
 
@@ -245,7 +372,9 @@ class Engine:
         self.start()
         threads = [
             threading.Thread(
-                target=self._source_loop, args=(name,), name=f"hub-source-{name}", daemon=True
+                target=self._guarded(f"the source thread of flow {name}", self._source_loop, name),
+                name=f"hub-source-{name}",
+                daemon=True,
             )
             for name in self.flows
         ]
@@ -253,6 +382,8 @@ class Engine:
             t.start()
         try:
             self.dispatch(until_idle=False)
+        except Exception as exc:
+            self._died("the dispatcher", exc)
         finally:
             deadline = time.monotonic() + 10
             for t in threads:

@@ -12,6 +12,7 @@ from ..errors import FatalError, RecordError, RetriableError
 from ..plugins import PluginHost
 from ..secrets import redact_text
 from ..store import DONE, PARKED, PENDING, SKIPPED, Event, LinkWrite, Outcome, Store
+from ..store.checks import INVALID_OP, id_problem
 from ..store.store import LinkInfo
 from .backoff import retry_delay
 
@@ -19,6 +20,15 @@ log = logging.getLogger(__name__)
 
 
 UNCHANGED = "unchanged since the last write"
+SUPERSEDED = "superseded: a newer change of this id was already written"
+
+
+class MalformedResult(Exception):
+    """A sink returned something other than one valid ``WriteResult`` per item."""
+
+
+class CommitFailed(Exception):
+    """The store refused a batch's outcomes; the batch's records count a failed attempt."""
 
 
 @dataclass
@@ -29,6 +39,7 @@ class Prepared:
     item: SinkItem
     digest: str
     unchanged: bool
+    superseded: bool = False
 
 
 @dataclass
@@ -57,6 +68,24 @@ def _error_text(exc: BaseException) -> str:
     return redact_text(f"{type(exc).__name__}: {exc}")
 
 
+def _result_problem(sink: str, res: object) -> str | None:
+    """Why a sink's result for one item cannot be taken as it is (``None`` when it can)."""
+    if not isinstance(res, WriteResult):
+        return f"sink {sink!r} returned {type(res).__name__} instead of a WriteResult"
+    if res.error is not None:
+        if isinstance(res.error, BaseException):
+            return None
+        return f"sink {sink!r} returned an error that is not an exception: {res.error!r:.80}"
+    tid = res.target_id
+    if isinstance(tid, int) and not isinstance(tid, bool):
+        tid = str(tid)  # numeric ids (SAP DocEntry) are stored as text
+    if tid is not None and (problem := id_problem(tid, "target id")):
+        return f"sink {sink!r} returned a bad result: {problem}"
+    if res.summary is not None and not isinstance(res.summary, dict):
+        return f"sink {sink!r} returned a summary that is not a dict"
+    return None
+
+
 class BatchProcessor:
     """Runs records through a flow's matcher, mapping and sink, and commits the outcomes."""
 
@@ -65,6 +94,8 @@ class BatchProcessor:
         self.cfg = parts.config
         self.store = store
         self.host = host
+        # records written even when unchanged or superseded (``hub replay --force``)
+        self.forced: set[int] = set()
 
     @property
     def batch_size(self) -> int:
@@ -107,18 +138,20 @@ class BatchProcessor:
     def match_all(self, records: list[Record]) -> list[dict | BaseException]:
         """The matcher's results for ``records`` (one ``match_batch`` call), one per record."""
         matcher = self.parts.matcher
-        if matcher is None or not records:
+        asked = [r for r in records if r.op != INVALID_OP]  # refused at ingest: never matched
+        if matcher is None or not asked:
             return [{} for _ in records]
         try:
-            results = list(matcher.match_batch(records))
+            results = list(matcher.match_batch(asked))
         except Exception as exc:
-            return [exc for _ in records]
-        if len(results) != len(records):
+            results = [exc for _ in asked]
+        if len(results) != len(asked):
             error = RetriableError(
-                f"matcher {matcher.name!r} returned {len(results)} results for {len(records)}"
+                f"matcher {matcher.name!r} returned {len(results)} results for {len(asked)}"
             )
-            return [error for _ in records]
-        return results
+            results = [error for _ in asked]
+        by_id = {id(r): m for r, m in zip(asked, results, strict=True)}
+        return [by_id.get(id(r), {}) for r in records]
 
     def prepare(
         self, record: Record, link: LinkInfo | None, match: dict | BaseException
@@ -126,15 +159,22 @@ class BatchProcessor:
         """Take the matcher's result and run the mapping; say whether the sink would be called.
 
         Raises what the matcher (``match`` is an exception) or the mapping raised. Used by
-        ``process`` and by ``--dry-run``.
+        ``process`` and by ``--dry-run``. A record is superseded when its link was last written
+        from a newer record of the same id (a replayed old version must not overwrite it); a
+        forced record is neither superseded nor unchanged.
         """
+        if record.op == INVALID_OP:
+            raise RecordError("refused at ingest; the source must send it again")
         if isinstance(match, BaseException):
             raise match
         payload = self.parts.mapping.map(record, match)
         digest = content_hash(payload)
+        forced = record.id in self.forced
         unchanged = bool(link and link.last_hash == digest and record.op != "delete")
+        # (a dry run's changes are not stored yet, id 0: newer than anything written)
+        superseded = bool(link and link.record_id and 0 < record.id < link.record_id)
         item = SinkItem(record, payload, link.target_id if link else None, match)
-        return Prepared(item, digest, unchanged)
+        return Prepared(item, digest, unchanged and not forced, superseded and not forced)
 
     def process(self, records: list[Record]) -> BatchStats:
         """Process and commit ``records`` (distinct external ids). FatalError propagates."""
@@ -160,15 +200,27 @@ class BatchProcessor:
                     {"match": match} if match else None,
                 )
             )
-            if prep.unchanged:
-                summary = {"reason": UNCHANGED, "target_id": prep.item.target_id}
+            if prep.superseded or prep.unchanged:
+                reason = SUPERSEDED if prep.superseded else UNCHANGED
+                summary = {"reason": reason, "target_id": prep.item.target_id}
+                if prep.superseded:
+                    summary["by_record"] = links[r.external_id].record_id
                 events.append(Event("skipped", summary=summary))
                 outcomes.append(Outcome(r, SKIPPED, r.attempts + 1, events=events))
                 continue
             pending.append((prep.item, prep.digest, events))
         if pending:
             outcomes += self._write(pending)
-        self.store.commit_outcomes(outcomes)
+        try:
+            self.store.commit_outcomes(outcomes)
+        except Exception as exc:
+            # e.g. a value the database refused: count a failed attempt for every record of the
+            # batch (with backoff, parked at max_attempts) instead of sending it again at once.
+            # If the store is down this fails too and the engine holds the records.
+            log.warning("flow %s: committing a batch failed: %s", self.cfg.name, exc)
+            error = CommitFailed(f"the store refused the batch's results: {exc}")
+            outcomes = [self._failure(o.record, error, [], "commit") for o in outcomes]
+            self.store.commit_outcomes(outcomes)
         return self._after_commit(outcomes)
 
     def _write(self, pending: list[tuple[SinkItem, str, list[Event]]]) -> list[Outcome]:
@@ -176,8 +228,12 @@ class BatchProcessor:
         t0 = time.perf_counter()
         try:
             results = sink.write([p[0] for p in pending])
+            if not isinstance(results, list | tuple):
+                raise MalformedResult(
+                    f"sink {sink.name!r} returned {type(results).__name__}, not a list of results"
+                )
             if len(results) != len(pending):
-                raise RetriableError(
+                raise MalformedResult(
                     f"sink {sink.name!r} returned {len(results)} results for {len(pending)} records"
                 )
         except FatalError:
@@ -188,6 +244,10 @@ class BatchProcessor:
         outcomes = []
         for (item, digest, events), res in zip(pending, results, strict=True):
             r = item.record
+            problem = _result_problem(sink.name, res)
+            if problem is not None:
+                outcomes.append(self._failure(r, MalformedResult(problem), events, "write"))
+                continue
             if res.error is not None:
                 outcomes.append(self._failure(r, res.error, events, "write"))
                 continue

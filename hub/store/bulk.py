@@ -56,17 +56,29 @@ def update_where_in(
     db: pw.Database, table: str, values: dict[str, object], ids: Sequence[int], extra: str = ""
 ) -> int:
     """``UPDATE table SET values WHERE id IN ids [AND extra]``; returns rows changed."""
-    if not ids:
-        return 0
-    p = db.param
-    sets = ",".join(f"{k}={p}" for k in values)
     changed = 0
-    for i in range(0, len(ids), 5000):
-        chunk = list(ids[i : i + 5000])
-        sql = f"UPDATE {table} SET {sets} WHERE id IN ({','.join([p] * len(chunk))}){extra}"
-        cursor = db.execute_sql(sql, [*values.values(), *chunk])
+    for cursor in _updates(db, table, values, ids, extra):
         changed += cursor.rowcount
     return changed
+
+
+def update_returning(
+    db: pw.Database, table: str, values: dict[str, object], ids: Sequence[int], returning: str
+) -> list[tuple]:
+    """``UPDATE table SET values WHERE id IN ids RETURNING returning``; the rows returned."""
+    out: list[tuple] = []
+    for cursor in _updates(db, table, values, ids, f" RETURNING {returning}"):
+        out.extend(tuple(r) for r in cursor.fetchall())
+    return out
+
+
+def _updates(db: pw.Database, table: str, values: dict[str, object], ids: Sequence, tail: str):
+    p = db.param
+    sets = ",".join(f"{k}={p}" for k in values)
+    for i in range(0, len(ids), 5000):
+        chunk = list(ids[i : i + 5000])
+        sql = f"UPDATE {table} SET {sets} WHERE id IN ({','.join([p] * len(chunk))}){tail}"
+        yield db.execute_sql(sql, [*values.values(), *chunk])
 
 
 def select_where_in(

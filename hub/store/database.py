@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -39,7 +40,10 @@ def connect(url: str) -> pw.Database:
         path = unquote(parsed.path)
         if not path or path == "/":
             raise ConfigError(f"store URL {url!r}: expected sqlite:///PATH/TO/hub.db")
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot open the store at {url}: {exc.strerror}") from None
         return pw.SqliteDatabase(
             path,
             returning_clause=True,
@@ -65,7 +69,7 @@ def connect(url: str) -> pw.Database:
             raise ConfigError(f"store URL {describe_url(url)!r}: no database name")
         kwargs = {
             "host": parsed.hostname or "127.0.0.1",
-            "port": parsed.port or 5432,
+            "port": port_of(url) or 5432,
             "user": unquote(parsed.username) if parsed.username else None,
             "password": unquote(parsed.password) if parsed.password else None,
         }
@@ -79,8 +83,55 @@ def is_sqlite(db: pw.Database) -> bool:
     return isinstance(db, pw.SqliteDatabase)
 
 
+class _SqliteWrite:
+    """``db.atomic("IMMEDIATE")`` that reports why a transaction failed.
+
+    When SQLite hits a full disk or an I/O error it rolls the transaction back itself; peewee's
+    own rollback then fails with "cannot rollback - no transaction is active", which would hide
+    the cause. Here the cause is raised instead.
+    """
+
+    def __init__(self, db: pw.SqliteDatabase) -> None:
+        self.txn = db.atomic("IMMEDIATE")
+
+    def __enter__(self):
+        return self.txn.__enter__()
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            return self.txn.__exit__(exc_type, exc, tb)
+        except pw.OperationalError as failed:
+            if "no transaction is active" not in str(failed):
+                raise
+            cause = exc or failed.__context__
+            if cause is None:
+                raise
+            raise cause from None
+
+
 def write_transaction(db: pw.Database):
     """A write transaction; on SQLite it takes the write lock up front (no upgrade deadlocks)."""
     if is_sqlite(db):
-        return db.atomic("IMMEDIATE")
+        return _SqliteWrite(db)
     return db.atomic()
+
+
+def port_of(url: str) -> int | None:
+    """The URL's port; ``StoreError`` naming the store when it is not a valid port."""
+    try:
+        return urlparse(url).port
+    except ValueError as exc:
+        raise StoreError(f"store URL {describe_url(url)!r}: bad port ({exc})") from None
+
+
+def reconnecting(method):
+    """Run a store method on a live connection: one PostgreSQL closed (restart, failover,
+    ``pg_terminate_backend``) is replaced first. Transactions do the same on entry."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        if not self.is_sqlite and not self.db.in_transaction():
+            self._ensure_connection()
+        return method(self, *args, **kwargs)
+
+    return wrapper

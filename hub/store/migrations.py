@@ -24,10 +24,18 @@ def _v1_initial(db: pw.Database) -> None:
     )
 
 
+def _v2_link_record(db: pw.Database) -> None:
+    """Links remember which inbox record they were last written from (superseded replays)."""
+    columns = {c.name for c in db.get_columns(m.Link._meta.table_name)}
+    if "record_id" not in columns:
+        db.execute_sql(f"ALTER TABLE {m.Link._meta.table_name} ADD COLUMN record_id BIGINT")
+
+
 Migration = tuple[int, str, Callable[[pw.Database], None]]
 
 MIGRATIONS: list[Migration] = [
     (1, "initial schema: inbox, checkpoints, links, audit, vault", _v1_initial),
+    (2, "links name the inbox record they were last written from", _v2_link_record),
 ]
 
 

@@ -88,6 +88,8 @@ class Link(BaseModel):
     target_id = pw.CharField(max_length=255)
     last_hash = pw.CharField(max_length=64)
     updated_at = pw.DoubleField()
+    # the inbox record last written through this link: an older record is superseded by it
+    record_id = pw.BigIntegerField(null=True)
 
     class Meta:
         table_name = "hub_link"

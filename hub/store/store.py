@@ -8,41 +8,51 @@ of the data path's two commit points is atomic: a source's changes with its chec
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import socket
 import time
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import peewee as pw
 
-from ..components import ChangeBatch, Record
+from ..components import Change, ChangeBatch, Record
 from ..errors import StoreError
 from ..secrets import redact
 from . import bulk, migrations
-from .database import connect, describe_url, is_sqlite, write_transaction
+from .checks import (
+    INVALID_OP,
+    check_change,
+    id_problem,
+    label_ok,
+    placeholder_id,
+    storable_text,
+)
+from .database import connect, describe_url, is_sqlite, reconnecting, write_transaction
 from .models import (
+    ALL_MODELS,
     DONE,
-    LIVE,
     PARKED,
     PENDING,
     PROCESSING,
     SKIPPED,
-    AuditEvent,
     Checkpoint,
     EngineLease,
     InboxRecord,
     database_proxy,
 )
+from .outcomes import Event, LinkInfo, LinkWrite, Outcome
+from .queries import RecordQueries, ReplayRef
 
 log = logging.getLogger(__name__)
 _CHUNK = 400
 LEASE_SECONDS = 30.0
 ANALYZE_FIRST = 2000  # then each time the rows written grew by half
+CLAIM_BYTES = 32 * 1024 * 1024  # payload text one claim may load (at least one record)
 
 
 def _process_alive(owner: str) -> bool:
@@ -59,64 +69,31 @@ def _process_alive(owner: str) -> bool:
     return True
 
 
+def _disk_full(exc: BaseException) -> bool:
+    text = str(exc)
+    return any(s in text for s in ("disk is full", "No space left on device", "disk I/O error"))
+
+
 def _chunks(seq: Sequence, size: int = _CHUNK):
     for i in range(0, len(seq), size):
         yield seq[i : i + size]
 
 
-@dataclass
-class Event:
-    """An audit event waiting to be written with its record's outcome."""
-
-    step: str
-    duration_ms: float | None = None
-    summary: dict[str, Any] | None = None
-
-
-@dataclass
-class LinkWrite:
-    target_system: str
-    target_type: str
-    target_id: str
-    last_hash: str
-
-
-@dataclass
-class Outcome:
-    """The result of processing one record, committed with its link and audit events."""
-
-    record: Record
-    status: str
-    attempts: int
-    next_attempt_at: float | None = None
-    last_error: str | None = None
-    link: LinkWrite | None = None
-    events: list[Event] = field(default_factory=list)
-
-
 _INBOX_COLUMNS = (
     "flow", "source", "system", "object_type", "external_id", "op", "payload", "content_hash",
-    "status", "attempts", "next_attempt_at", "created_at", "updated_at",
+    "status", "attempts", "next_attempt_at", "created_at", "updated_at", "last_error",
 )  # fmt: skip
 _AUDIT_COLUMNS = (
     "record_id", "flow", "external_id", "step", "attempt", "at", "duration_ms", "summary",
 )  # fmt: skip
 _LINK_COLUMNS = (
     "flow", "source_system", "source_type", "source_id", "target_system", "target_type",
-    "target_id", "last_hash", "updated_at",
+    "target_id", "last_hash", "updated_at", "record_id",
 )  # fmt: skip
 _RECORD_COLUMNS = (
     "id", "flow", "source", "system", "object_type", "external_id", "op", "payload",
     "content_hash", "attempts",
 )  # fmt: skip
-
-
-@dataclass
-class LinkInfo:
-    """What the engine needs of a link: the target's id and the hash last written there."""
-
-    target_id: str
-    last_hash: str
 
 
 def _record_from_row(row: Sequence, status: str) -> Record:
@@ -127,29 +104,13 @@ def _record_from_row(row: Sequence, status: str) -> Record:
     )  # fmt: skip
 
 
-def _record(row: InboxRecord) -> Record:
-    return Record(
-        id=row.id,
-        flow=row.flow,
-        source=row.source,
-        system=row.system,
-        object_type=row.object_type,
-        external_id=row.external_id,
-        op=row.op,
-        payload=json.loads(row.payload),
-        content_hash=row.content_hash,
-        status=row.status,
-        attempts=row.attempts,
-    )
-
-
 def _summary(summary: dict[str, Any] | None) -> str | None:
     if not summary:
         return None
     return json.dumps(redact(summary), default=str)
 
 
-class Store:
+class Store(RecordQueries):
     """One open store. Only one per process: the models are bound through a shared proxy."""
 
     def __init__(self, url: str, *, migrate: bool = True) -> None:
@@ -162,7 +123,9 @@ class Store:
                 applied = migrations.migrate(self.db)
                 if applied:
                     log.info("store %s upgraded to schema version %s", self.describe(), applied[-1])
-        except pw.OperationalError as exc:
+                self._check_tables()
+        except pw.PeeweeException as exc:  # unreachable, not a database, corrupt, read-only
+            self.close_quietly()
             raise StoreError(f"cannot open the store at {self.describe()}: {exc}") from exc
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._ingested = 0  # inbox rows this process wrote
@@ -176,6 +139,7 @@ class Store:
     def is_sqlite(self) -> bool:
         return is_sqlite(self.db)
 
+    @reconnecting
     def schema_version(self) -> int:
         return migrations.current_version(self.db)
 
@@ -183,10 +147,36 @@ class Store:
         if not self.db.is_closed():
             self.db.close()
 
-    def transaction(self):
+    def close_quietly(self) -> None:
+        try:
+            self.close()
+        except pw.PeeweeException:
+            pass
+
+    def _check_tables(self) -> None:
+        """A store missing a table (dropped, restored in part) is refused at open, by name."""
+        have = set(self.db.get_tables())
+        missing = [m._meta.table_name for m in ALL_MODELS if m._meta.table_name not in have]
+        if missing:
+            self.close_quietly()
+            raise StoreError(
+                f"the store at {self.describe()} is damaged: missing table(s) "
+                f"{', '.join(missing)}; restore it from a backup or point `store` at a new one"
+            )
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
         if not self.is_sqlite and not self.db.in_transaction():
             self._ensure_connection()
-        return write_transaction(self.db)
+        try:
+            with write_transaction(self.db):
+                yield
+        except pw.OperationalError as exc:
+            if _disk_full(exc):
+                raise StoreError(
+                    f"the store at {self.describe()} cannot write: disk full ({exc})"
+                ) from exc
+            raise
 
     def _ensure_connection(self) -> None:
         """A cheap round trip before a transaction: a connection the server closed (restart,
@@ -238,6 +228,7 @@ class Store:
             EngineLease.delete().where(EngineLease.owner == self.owner).execute()
 
     # -- ingest ------------------------------------------------------------------------------
+    @reconnecting
     def get_checkpoint(self, flow: str, source: str) -> str | None:
         row = Checkpoint.get_or_none(Checkpoint.flow == flow, Checkpoint.source == source)
         return row.value if row else None
@@ -248,15 +239,17 @@ class Store:
             update={Checkpoint.value: value, Checkpoint.updated_at: now},
         ).execute()
 
-    def _echoes(self, system: str, batch: ChangeBatch, default_type: str) -> set[tuple[str, str]]:
+    def _echoes(
+        self, system: str, changes: list[Change], default_type: str
+    ) -> set[tuple[str, str]]:
         """(object_type, id) of changes whose content is what the hub itself last wrote there."""
-        wanted = {(c.object_type or default_type, c.external_id): c.hash() for c in batch.changes}
+        wanted = {(c.object_type or default_type, c.external_id): c.hash() for c in changes}
         found: set[tuple[str, str]] = set()
         p = self.db.param
         rows = bulk.select_where_in(
             self.db,
             f"SELECT target_type, target_id, last_hash FROM hub_link WHERE target_system = {p}",
-            "target_id", sorted({c.external_id for c in batch.changes}), (system,),
+            "target_id", sorted({c.external_id for c in changes}), (system,),
         )  # fmt: skip
         for t_type, t_id, h in rows:
             if wanted.get((t_type, t_id)) == h:
@@ -264,39 +257,70 @@ class Store:
         return found
 
     def ingest(
-        self, flow: str, source: str, system: str, default_type: str, batch: ChangeBatch
+        self,
+        flow: str,
+        source: str,
+        system: str,
+        default_type: str,
+        batch: ChangeBatch,
+        *,
+        invalid: list[tuple[Record, str]] | None = None,
     ) -> tuple[int, int]:
         """Store a batch's changes and move the checkpoint, in one transaction.
 
         Returns ``(stored, echoes)``; echoes (the hub's own writes coming back) are stored as
-        ``skipped`` so they stay visible in the audit trail but cost no processing.
+        ``skipped`` so they stay visible in the audit trail but cost no processing. A change
+        the store cannot take as it is (see :func:`check_change`) is stored ``parked`` with
+        its reason, appended to ``invalid`` with its record; it never holds up the rest.
         """
         now = time.time()
         echoes_n = 0
+        checked = [check_change(c, i, default_type) for i, c in enumerate(batch.changes)]
+        valid = [c for c, problem in zip(batch.changes, checked, strict=True) if problem is None]
+        where = f"flow {flow}, source {source}"
         with self.transaction():
-            echoes = self._echoes(system, batch, default_type) if batch.changes else set()
+            echoes = self._echoes(system, valid, default_type) if valid else set()
             rows = []
-            for c in batch.changes:
+            for i, (c, problem) in enumerate(zip(batch.changes, checked, strict=True)):
+                if problem is not None:
+                    reason = storable_text(f"{where}, change {i} of its batch: {problem}")
+                    ext = c.external_id if id_problem(c.external_id) is None else None
+                    otype = c.object_type if label_ok(c.object_type) else default_type
+                    rows.append(
+                        (flow, source, system, otype or default_type,
+                         ext or placeholder_id(c.external_id), INVALID_OP, "{}", "-",
+                         PARKED, 0, now, now, now, reason)
+                    )  # fmt: skip
+                    continue
                 otype = c.object_type or default_type
                 echo = (otype, c.external_id) in echoes
                 echoes_n += echo
                 text, digest = c.encoded()
                 rows.append(
-                    (flow, source, system, otype, str(c.external_id), c.op, text, digest,
-                     SKIPPED if echo else PENDING, 0, now, now, now)
+                    (flow, source, system, otype, c.external_id, c.op, text, digest,
+                     SKIPPED if echo else PENDING, 0, now, now, now, None)
                 )  # fmt: skip
             returned = bulk.insert(
                 self.db, "hub_inbox", _INBOX_COLUMNS, rows,
-                returning=("id", "external_id", "status", "object_type"),
+                returning=("id", "external_id", "status", "object_type", "last_error"),
             )  # fmt: skip
             audit = []
-            for rid, ext, status, otype in returned:
+            for rid, ext, status, otype, error in returned:
                 summary = json.dumps({"source": source, "object_type": otype})
                 audit.append((rid, flow, ext, "received", 0, now, None, summary))
                 if status == SKIPPED:
                     audit.append(
                         (rid, flow, ext, "skipped", 0, now, None,
                          json.dumps({"reason": "echo of the hub's own write"}))
+                    )  # fmt: skip
+                elif status == PARKED:
+                    if invalid is not None:
+                        rec = Record(rid, flow, source, system, otype, ext, INVALID_OP, {}, "-",
+                                     PARKED, 0)  # fmt: skip
+                        invalid.append((rec, error))
+                    audit.append(
+                        (rid, flow, ext, "parked", 0, now, None,
+                         json.dumps({"step": "ingest", "reason": error}))
                     )  # fmt: skip
             self._insert_audit(audit)
             if batch.checkpoint is not None:
@@ -306,6 +330,7 @@ class Store:
             self.refresh_statistics()
         return len(rows), echoes_n
 
+    @reconnecting
     def refresh_statistics(self) -> None:
         """Refresh PostgreSQL's planner statistics after the inbox grew a lot.
 
@@ -366,10 +391,14 @@ class Store:
             claimed = claimed[:limit]
             if not claimed:
                 return []
-            bulk.update_where_in(
-                self.db, "hub_inbox",
-                {"status": PROCESSING, "owner": self.owner, "updated_at": now}, claimed,
+            sizes = dict(
+                bulk.update_returning(
+                    self.db, "hub_inbox",
+                    {"status": PROCESSING, "owner": self.owner, "updated_at": now}, claimed,
+                    "id, LENGTH(payload)",
+                )
             )  # fmt: skip
+            claimed = self._within_budget(claimed, sizes, now)
             full = bulk.select_where_in(
                 self.db,
                 f"SELECT {','.join(_RECORD_COLUMNS)} FROM hub_inbox WHERE 1 = 1", "id", claimed,
@@ -377,6 +406,21 @@ class Store:
         position = {rid: i for i, rid in enumerate(claimed)}
         full.sort(key=lambda r: position[r[0]])  # in due order, as claimed
         return [_record_from_row(r, PROCESSING) for r in full]
+
+    def _within_budget(self, claimed: list[int], sizes: dict[int, int], now: float) -> list[int]:
+        """The longest prefix of ``claimed`` whose payloads fit in ``CLAIM_BYTES`` (at least
+        one record); the rest is given back at once. Memory stays bounded however large the
+        payloads are (a replay of many 10 MB records, for example)."""
+        total = 0
+        for n, rid in enumerate(claimed):
+            total += sizes.get(rid) or 0
+            if total > CLAIM_BYTES and n > 0:
+                bulk.update_where_in(
+                    self.db, "hub_inbox", {"status": PENDING, "owner": None, "updated_at": now},
+                    claimed[n:],
+                )  # fmt: skip
+                return claimed[:n]
+        return claimed
 
     def release(self, ids: Sequence[int]) -> None:
         """Give claimed records back untouched (shutdown, fatal flow error)."""
@@ -387,14 +431,15 @@ class Store:
                     InboxRecord.id.in_(chunk), InboxRecord.status == PROCESSING
                 ).execute()
 
+    @reconnecting
     def links_for(self, flow: str, external_ids: Sequence[str]) -> dict[str, LinkInfo]:
         p = self.db.param
         rows = bulk.select_where_in(
             self.db,
-            f"SELECT source_id, target_id, last_hash FROM hub_link WHERE flow = {p}",
+            f"SELECT source_id, target_id, last_hash, record_id FROM hub_link WHERE flow = {p}",
             "source_id", sorted(set(external_ids)), (flow,),
         )  # fmt: skip
-        return {sid: LinkInfo(tid, h) for sid, tid, h in rows}
+        return {sid: LinkInfo(tid, h, rec) for sid, tid, h, rec in rows}
 
     def commit_outcomes(self, outcomes: Sequence[Outcome]) -> None:
         """Commit a batch's results, links and audit events together."""
@@ -412,12 +457,19 @@ class Store:
                     self.db.execute_sql(
                         f"UPDATE hub_inbox SET status={p}, attempts={p}, owner=NULL,"
                         f" next_attempt_at={p}, last_error={p}, updated_at={p} WHERE id={p}",
-                        [o.status, o.attempts, o.next_attempt_at or now, o.last_error, now, r.id],
+                        [
+                            o.status,
+                            o.attempts,
+                            o.next_attempt_at or now,
+                            storable_text(o.last_error) if o.last_error else None,
+                            now,
+                            r.id,
+                        ],
                     )
                 if o.link:  # one row per (flow, source_id): the batch's last outcome wins
                     links[(r.flow, r.external_id)] = (
                         r.flow, r.system, r.object_type, r.external_id, o.link.target_system,
-                        o.link.target_type, o.link.target_id, o.link.last_hash, now,
+                        o.link.target_type, o.link.target_id, o.link.last_hash, now, r.id,
                     )  # fmt: skip
                 for e in o.events:
                     audit.append(
@@ -437,117 +489,15 @@ class Store:
             )  # fmt: skip
             self._insert_audit(audit)
 
-    # -- replay ------------------------------------------------------------------------------
-    def mark_for_replay(self, ids: Sequence[int], note: str = "") -> list[Record]:
-        """Put records back in the inbox from their stored payload; returns those changed.
 
-        Records that are still live are left alone (they will be processed anyway).
-        """
-        now = time.time()
-        out = []
-        with self.transaction():
-            for chunk in _chunks(list(ids)):
-                rows = list(
-                    InboxRecord.select().where(
-                        InboxRecord.id.in_(chunk), InboxRecord.status.not_in(LIVE)
-                    )
-                )
-                if not rows:
-                    continue
-                InboxRecord.update(
-                    status=PENDING, attempts=0, next_attempt_at=now, owner=None, updated_at=now
-                ).where(InboxRecord.id.in_([r.id for r in rows])).execute()
-                self._insert_audit(
-                    [
-                        (
-                            r.id,
-                            r.flow,
-                            r.external_id,
-                            "replayed",
-                            r.attempts,
-                            now,
-                            None,
-                            json.dumps(
-                                {"previous_status": r.status, "note": note}
-                                if note
-                                else {"previous_status": r.status}
-                            ),
-                        )
-                        for r in rows
-                    ]
-                )
-                out.extend(_record(r) for r in rows)
-        return out
-
-    def find_records(
-        self,
-        *,
-        flow: str | None = None,
-        status: str | None = None,
-        since: float | None = None,
-        limit: int | None = None,
-    ) -> list[Record]:
-        q = InboxRecord.select().order_by(InboxRecord.id)
-        if flow:
-            q = q.where(InboxRecord.flow == flow)
-        if status:
-            q = q.where(InboxRecord.status == status)
-        if since is not None:
-            q = q.where(InboxRecord.updated_at >= since)
-        if limit:
-            q = q.limit(limit)
-        return [_record(r) for r in q]
-
-    def record_ids(self, ref: str) -> list[int]:
-        """Inbox ids a user's reference names: ``#ID``/``ID`` or an external id."""
-        text = ref.lstrip("#")
-        ids: list[int] = []
-        if text.isdigit():
-            row = InboxRecord.get_or_none(InboxRecord.id == int(text))
-            if row:
-                ids.append(row.id)
-        q = InboxRecord.select(InboxRecord.id).where(InboxRecord.external_id == ref)
-        ids.extend(r.id for r in q if r.id not in ids)
-        return ids
-
-    def get_record(self, rid: int) -> tuple[Record, InboxRecord] | None:
-        row = InboxRecord.get_or_none(InboxRecord.id == rid)
-        return (_record(row), row) if row else None
-
-    def timeline(self, ids: Sequence[int]) -> list[AuditEvent]:
-        if not ids:
-            return []
-        return list(
-            AuditEvent.select().where(AuditEvent.record_id.in_(list(ids))).order_by(AuditEvent.id)
-        )
-
-    # -- status ------------------------------------------------------------------------------
-    def counts(self) -> dict[str, dict[str, int]]:
-        q = InboxRecord.select(
-            InboxRecord.flow, InboxRecord.status, pw.fn.COUNT(InboxRecord.id)
-        ).group_by(InboxRecord.flow, InboxRecord.status)
-        out: dict[str, dict[str, int]] = {}
-        for flow, status, n in q.tuples():
-            out.setdefault(flow, {})[status] = n
-        return out
-
-    def oldest_live(self) -> dict[str, float]:
-        q = (
-            InboxRecord.select(InboxRecord.flow, pw.fn.MIN(InboxRecord.created_at))
-            .where(InboxRecord.status.in_(LIVE))
-            .group_by(InboxRecord.flow)
-        )
-        return {flow: t for flow, t in q.tuples()}
-
-    def checkpoints(self) -> list[Checkpoint]:
-        return list(Checkpoint.select().order_by(Checkpoint.flow, Checkpoint.source))
-
-    def live_count(self, flow: str) -> tuple[int, int]:
-        """(ready now, waiting for a retry) among a flow's pending records."""
-        now = time.time()
-        base = InboxRecord.select().where(InboxRecord.flow == flow, InboxRecord.status == PENDING)
-        ready = base.where(InboxRecord.next_attempt_at <= now).count()
-        return ready, base.count() - ready
-
-
-__all__ = ["Store", "Outcome", "Event", "LinkWrite", "DONE", "SKIPPED", "PARKED", "PENDING"]
+__all__ = [
+    "Store",
+    "Outcome",
+    "Event",
+    "LinkWrite",
+    "ReplayRef",
+    "DONE",
+    "SKIPPED",
+    "PARKED",
+    "PENDING",
+]
