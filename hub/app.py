@@ -194,7 +194,7 @@ class Hub:
 
     def plugin_state(self, plugin: str) -> PluginState:
         """``plugin``'s state kept across restarts (see ``hub.plugin_state``)."""
-        return PluginState(self.vault, plugin)
+        return PluginState(lambda: self.vault, plugin)
 
     def flow_parts(self, name: str) -> FlowParts:
         flow = self.config.flows.get(name)

@@ -14,6 +14,7 @@ keeps a credential here masks it itself.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from cryptography.fernet import InvalidToken, MultiFernet
 
@@ -25,9 +26,17 @@ from .vault import Vault
 class PluginState:
     """One plugin's state. Safe to use from several threads (each call is one transaction)."""
 
-    def __init__(self, vault: Vault, plugin: str) -> None:
-        self._vault = vault
+    def __init__(self, vault: Vault | Callable[[], Vault], plugin: str) -> None:
+        # a callable opens the vault (and so the store) only when the state is first used:
+        # a dry run, which must create nothing, hands components their state all the same
+        self._vault_or_factory = vault
         self._prefix = f"{PREFIX}{plugin}/"
+
+    @property
+    def _vault(self) -> Vault:
+        if not isinstance(self._vault_or_factory, Vault):
+            self._vault_or_factory = self._vault_or_factory()
+        return self._vault_or_factory
 
     def _cipher(self) -> MultiFernet:
         return MultiFernet(self._vault.keys)
