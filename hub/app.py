@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import threading
@@ -13,6 +14,7 @@ from . import secrets
 from .components import Component, ComponentContext, IdentityMapping, Mapping, Matcher, Sink, Source
 from .config import PLUGIN_CORE_KEYS, FlowConfig, HubConfig, fail
 from .errors import ConfigError
+from .plugin_state import PluginState
 from .plugins import Components, PluginHost, PluginInfo, discover
 from .settings import Problem, validate
 from .store import Store
@@ -128,6 +130,7 @@ class Hub:
         except ConfigError as exc:
             raise ConfigError(f"configuration error in {cfg.path}:\n  - {exc}") from None
         self.components = self.host.components()
+        self.host.flows = [dataclasses.asdict(f) for f in cfg.flows.values() if f.enabled]
         if flows:
             self._check_flows()
 
@@ -170,8 +173,13 @@ class Hub:
             settings=self.settings.get(plugin, {}),
             stopping=self.stopping,
             logger=logging.getLogger(f"hub.flow.{flow.name}"),
+            state=self.plugin_state(plugin),
         )
         return cls(ctx, values)
+
+    def plugin_state(self, plugin: str) -> PluginState:
+        """``plugin``'s state kept across restarts (see ``hub.plugin_state``)."""
+        return PluginState(self.vault, plugin)
 
     def flow_parts(self, name: str) -> FlowParts:
         flow = self.config.flows.get(name)

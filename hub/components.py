@@ -4,7 +4,7 @@ A plugin contributes classes (see ``hub.hookspecs``); the core instantiates one 
 :class:`ComponentContext` and the flow's validated options. The data path is::
 
     Source.read() -> ChangeBatch -> store (inbox + checkpoint, one transaction)
-      -> Matcher.match() -> Mapping.map() -> Sink.write() -> link + audit (one transaction)
+      -> Matcher.match_batch() -> Mapping.map() -> Sink.write() -> link + audit (one transaction)
 """
 
 from __future__ import annotations
@@ -128,13 +128,18 @@ class Check:
 
 @dataclass
 class ComponentContext:
-    """What the core gives a component: its plugin's resolved settings and the flow it serves."""
+    """What the core gives a component: its plugin's resolved settings and the flow it serves.
+
+    ``state`` is the plugin's :class:`hub.plugin_state.PluginState` (values kept across
+    restarts, encrypted with the vault key); ``None`` where the hub has no store.
+    """
 
     flow: str
     plugin: str
     settings: dict[str, Any]
     stopping: threading.Event
     logger: logging.Logger
+    state: Any = None
 
 
 class Component:
@@ -185,6 +190,22 @@ class Matcher(Component):
         ``RetriableError`` when the lookup failed transiently.
         """
         raise NotImplementedError
+
+    def match_batch(self, records: list[Record]) -> list[dict[str, Any] | BaseException]:
+        """Match a whole batch: one result per record, in order.
+
+        A result is what ``match`` returns, or the exception instance for a record that failed
+        (``RecordError``, ``RetriableError``...). The core calls this once per batch (processing
+        and ``--dry-run``); override it to look the batch up with one request. Raising fails
+        every record of the batch with that error. The default calls ``match`` per record.
+        """
+        results: list[dict[str, Any] | BaseException] = []
+        for record in records:
+            try:
+                results.append(self.match(record))
+            except Exception as exc:
+                results.append(exc)
+        return results
 
 
 class Mapping(Component):

@@ -27,6 +27,12 @@ HUB_SCHEMA: dict[str, Setting] = {
     "log_file": Setting(str, help="also write logs to this file"),
     "workers": Setting(int, default=4, minimum=1, help="threads writing to sinks"),
     "plugin_modules": Setting(list, default=[], help="local plugin modules to load by name"),
+    "listen": Setting(
+        str, help="HOST:PORT of the hub's HTTP listener (hub run), e.g. 127.0.0.1:8480"
+    ),
+    "tls_cert": Setting(str, help="PEM certificate (chain) of the listener; with tls_key"),
+    "tls_key": Setting(str, help="PEM private key of the listener"),
+    "max_body": Setting(int, default=1048576, minimum=1, help="largest request body, bytes (413)"),
 }
 
 FLOW_SCHEMA: dict[str, Setting] = {

@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import click
 
     from .components import Check, Record
+    from .listener import Router
     from .plugins import Registry
     from .settings import Schema
 
@@ -116,6 +117,18 @@ def hub_record_parked(record: Record, reason: str) -> None:
 
 
 @hookspec
+def hub_register_routes(router: Router) -> None:
+    """Add HTTP routes to the hub's listener with ``router.add(method, path, handler)``.
+
+    Called once per enabled plugin when ``hub run`` starts the listener (``[hub] listen``).
+    ``handler`` takes a ``hub.listener.HttpRequest`` and returns a ``hub.listener.HttpResponse``;
+    it runs on the listener's thread pool (never in the engine) and may block, for example to
+    commit what it received before answering. ``router.state`` is the plugin's state (see
+    ``hub.plugin_state``). Paths must be unique across plugins. Return nothing.
+    """
+
+
+@hookspec
 def hub_add_commands(cli: click.Group) -> None:
     """Add click commands to the ``hub`` command line with ``cli.add_command(cmd)``.
 
@@ -133,9 +146,11 @@ def hub_emulator_commands() -> list[click.Command]:
 
 
 @hookspec
-def hub_ping(settings: dict[str, Any]) -> list[Check]:
+def hub_ping(settings: dict[str, Any], flows: list[dict[str, Any]]) -> list[Check]:
     """Check this plugin's own system for ``hub ping``; ``settings`` is the plugin's resolved
-    ``[plugins.NAME]`` section.
+    ``[plugins.NAME]`` section, ``flows`` the enabled flows of the config (``name``,
+    ``source``, ``sink``, ``matcher``, ``mapping`` and each ``*_options`` table), so a plugin
+    can check what they use (an implementation may leave ``flows`` out of its arguments).
 
     Called once per enabled plugin. Return a list of ``hub.Check`` (name, ok, detail); never
     raise for a failed check, report it. Checks must be bounded in time.

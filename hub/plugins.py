@@ -103,6 +103,7 @@ class PluginHost:
         self.pm = pluggy.PluginManager(hookspecs.PROJECT)
         self.pm.add_hookspecs(hookspecs)
         self.plugins: dict[str, PluginInfo] = {}
+        self.flows: list[dict[str, Any]] = []  # the enabled flows, for hub_ping
 
     # -- loading -----------------------------------------------------------------------------
     def load(self, info: PluginInfo) -> None:
@@ -159,14 +160,33 @@ class PluginHost:
                 fn(registry=Registry(kind, plugin, into))
         return out
 
-    def ping(self, settings_by_plugin: dict[str, dict[str, Any]]) -> dict[str, list[Check]]:
+    def ping(
+        self,
+        settings_by_plugin: dict[str, dict[str, Any]],
+        flows: list[dict[str, Any]] | None = None,
+    ) -> dict[str, list[Check]]:
         results: dict[str, list[Check]] = {}
-        for plugin, fn in self._impls("hub_ping"):
+        flows = self.flows if flows is None else flows
+        for impl in self.pm.hook.hub_ping.get_hookimpls():
+            plugin, fn = impl.plugin_name, impl.function
+            kwargs: dict[str, Any] = {"settings": settings_by_plugin.get(plugin, {})}
+            if "flows" in impl.argnames:
+                kwargs["flows"] = flows
             try:
-                results[plugin] = list(fn(settings=settings_by_plugin.get(plugin, {})) or [])
+                results[plugin] = list(fn(**kwargs) or [])
             except Exception as exc:  # a plugin's bug is a failed check, not a crash
                 results[plugin] = [Check("ping", False, f"{type(exc).__name__}: {exc}")]
         return results
+
+    def routes(self, state_of: Any) -> list[Any]:
+        """Routes the plugins add for the HTTP listener; ``state_of(plugin)`` gives each plugin
+        its own state."""
+        from .listener import Router
+
+        found: list[Any] = []
+        for plugin, fn in self._impls("hub_register_routes"):
+            fn(router=Router(plugin, state_of(plugin), found))
+        return found
 
     def add_commands(self, cli: Any) -> None:
         self.pm.hook.hub_add_commands(cli=cli)

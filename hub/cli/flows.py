@@ -9,6 +9,7 @@ import click
 
 from ..engine import Engine
 from ..engine.dryrun import dry_run as plan_dry_run
+from ..listener import start_listener
 from ..store import PARKED, STATUSES
 from .common import (
     EPILOG_CODES,
@@ -71,9 +72,14 @@ def run(state: State) -> None:
     if not names:
         raise click.ClickException(f"no enabled flow in {hub.config.path}")
     engine = Engine(hub, names)
+    listener = start_listener(hub)
     click.echo(f"running {', '.join(names)}; Ctrl-C to stop", err=True)
-    with graceful_stop(hub.stopping):
-        engine.run_forever()
+    try:
+        with graceful_stop(hub.stopping):
+            engine.run_forever()
+    finally:
+        if listener is not None:
+            listener.stop()
     summary, code = _summary(engine)
     _print_summary(summary)
     raise SystemExit(EXIT_FAILURE if code == EXIT_FAILURE else 0)

@@ -23,14 +23,16 @@ def dry_run(hub: Hub, flow: str, *, full: bool = False) -> Iterator[dict[str, An
         checkpoint = None if full else hub.store.get_checkpoint(flow, src.name)
         for batch in src.read(checkpoint):
             links = hub.store.links_for(flow, [str(c.external_id) for c in batch.changes])
-            for c in batch.changes:
-                otype = c.object_type or src.object_type or "record"
-                ext = str(c.external_id)
-                r = Record(0, flow, src.name, src.system, otype, ext, c.op, c.payload, c.hash(),
-                           "dry-run", 0)  # fmt: skip
+            records = [
+                Record(0, flow, src.name, src.system, c.object_type or src.object_type or "record",
+                       str(c.external_id), c.op, c.payload, c.hash(), "dry-run", 0)
+                for c in batch.changes
+            ]  # fmt: skip
+            for r, found in zip(records, processor.match_all(records), strict=True):
+                otype, ext = r.object_type, r.external_id
                 plan: dict[str, Any] = {"flow": flow, "external_id": ext, "object_type": otype}
                 try:
-                    prep = processor.prepare(r, links.get(ext))
+                    prep = processor.prepare(r, links.get(ext), found)
                 except Exception as exc:
                     action = "park" if isinstance(exc, RecordError) else "fail"
                     plan.update(action=action, error=str(exc))

@@ -104,12 +104,32 @@ class BatchProcessor:
             events=events,
         )
 
-    def prepare(self, record: Record, link: LinkInfo | None) -> Prepared:
-        """Run the matcher and the mapping; say whether the sink would be called at all.
+    def match_all(self, records: list[Record]) -> list[dict | BaseException]:
+        """The matcher's results for ``records`` (one ``match_batch`` call), one per record."""
+        matcher = self.parts.matcher
+        if matcher is None or not records:
+            return [{} for _ in records]
+        try:
+            results = list(matcher.match_batch(records))
+        except Exception as exc:
+            return [exc for _ in records]
+        if len(results) != len(records):
+            error = RetriableError(
+                f"matcher {matcher.name!r} returned {len(results)} results for {len(records)}"
+            )
+            return [error for _ in records]
+        return results
 
-        Raises what the matcher or mapping raised. Used by ``process`` and by ``--dry-run``.
+    def prepare(
+        self, record: Record, link: LinkInfo | None, match: dict | BaseException
+    ) -> Prepared:
+        """Take the matcher's result and run the mapping; say whether the sink would be called.
+
+        Raises what the matcher (``match`` is an exception) or the mapping raised. Used by
+        ``process`` and by ``--dry-run``.
         """
-        match = self.parts.matcher.match(record) if self.parts.matcher else {}
+        if isinstance(match, BaseException):
+            raise match
         payload = self.parts.mapping.map(record, match)
         digest = content_hash(payload)
         unchanged = bool(link and link.last_hash == digest and record.op != "delete")
@@ -121,11 +141,14 @@ class BatchProcessor:
         links = self.store.links_for(self.cfg.name, [r.external_id for r in records])
         outcomes: list[Outcome] = []
         pending: list[tuple[SinkItem, str, list[Event]]] = []
-        for r in records:
+        t0 = time.perf_counter()
+        matches = self.match_all(records)
+        match_ms = (time.perf_counter() - t0) * 1000 / max(1, len(records))
+        for r, found in zip(records, matches, strict=True):
             events: list[Event] = []
             t0 = time.perf_counter()
             try:
-                prep = self.prepare(r, links.get(r.external_id))
+                prep = self.prepare(r, links.get(r.external_id), found)
             except Exception as exc:
                 outcomes.append(self._failure(r, exc, events, "match"))
                 continue
@@ -133,7 +156,7 @@ class BatchProcessor:
             events.append(
                 Event(
                     "matched",
-                    (time.perf_counter() - t0) * 1000,
+                    match_ms + (time.perf_counter() - t0) * 1000,
                     {"match": match} if match else None,
                 )
             )

@@ -62,6 +62,7 @@ class AdminApi:
             web.post("/emulator/config", self.set_config),
             web.post("/emulator/sessions/expire", self.expire_sessions),
             web.get("/emulator/webhooks", self.webhooks),
+            web.post("/emulator/restart", self.restart),
         ]
 
     async def health(self, request: web.Request) -> web.Response:
@@ -98,11 +99,14 @@ class AdminApi:
         self.emu.save()
         return _json({"saved": str(self.emu.state_path)})
 
+    async def restart(self, request: web.Request) -> web.Response:
+        activated = self.emu.restart_service()
+        return _json({"status": "ok", "user_fields_activated": activated})
+
     def _set(self, request: web.Request):
-        es = ENTITY_SETS.get(request.match_info["set"])
-        if es is None:
+        if request.match_info["set"] not in ENTITY_SETS:
             raise not_found()
-        return es
+        return self.emu.user_fields.entity_set(request.match_info["set"])
 
     async def list_entities(self, request: web.Request) -> web.Response:
         es = self._set(request)

@@ -14,7 +14,7 @@ from aiohttp import web
 from .app import make_app
 from .emulator import Emulator
 from .errors import ServiceLayerError
-from .seed import apply_seed, generate, parse_generate, read_seed_file
+from .seed import apply_seed, generate, parse_generate, read_seed_file, resolve_seed
 from .tls import CA_FILE, server_context
 
 try:  # a faster event loop where available
@@ -30,8 +30,9 @@ log = logging.getLogger("mlc_sapb1_emulator")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--data-dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="CA, saved state and other files live here.")
-@click.option("--seed", "seed_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="JSON or TOML seed file, applied when there is no saved state.")
+@click.option("--seed", "seed_name", default=None, metavar="FILE|NAME",
+              help="JSON or TOML seed file, or a bundled seed ('demo': the user fields the "
+                   "connector uses), applied when there is no saved state.")
 @click.option("--generate", "generate_spec", default=None,
               help="e.g. business_partners=100000,items=500,orders=100,invoices=50,payments=20")
 @click.option("--company", default=None, help="CompanyDB accepted at login [SBODEMOUS].")
@@ -54,7 +55,7 @@ log = logging.getLogger("mlc_sapb1_emulator")
 @click.option("--port-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the port actually bound here once listening (with --port 0).")
 @click.option("--log-level", default="INFO", show_default=True)
-def sapb1(port, host, data_dir, seed_file, generate_spec, company, user, password, plain_http,
+def sapb1(port, host, data_dir, seed_name, generate_spec, company, user, password, plain_http,
           fresh, session_timeout, session_timeout_seconds, login_delay, page_size,
           max_body_bytes, webhook_retry_scale, webhook_ca_bundle, port_file, log_level):
     """Run a local SAP Business One Service Layer (v2) emulator."""
@@ -64,6 +65,10 @@ def sapb1(port, host, data_dir, seed_file, generate_spec, company, user, passwor
         counts = parse_generate(generate_spec) if generate_spec else {}
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--generate") from None
+    try:
+        seed_file = resolve_seed(seed_name) if seed_name else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--seed") from None
     settings = {"page_size": page_size, "login_delay": login_delay,
                 "max_body_bytes": max_body_bytes, "webhook_retry_scale": webhook_retry_scale,
                 "webhook_ca_bundle": webhook_ca_bundle}

@@ -1,4 +1,4 @@
-"""The emulator clock: UpdateDate and UpdateTime of every write come from it."""
+"""The emulator clock: the creation and update stamps of every write come from it."""
 
 from __future__ import annotations
 

@@ -23,10 +23,13 @@ ORDER_TYPE = 17
 LOCAL_CURRENCY = "USD"
 
 
-def _customer(w: EntityWriter, code: object) -> dict:
+TABLES = {"Orders": "ORDR", "Invoices": "OINV", "IncomingPayments": "ORCT"}
+
+
+def _customer(w: EntityWriter, code: object, set_name: str) -> dict:
     bp = w.store.get("BusinessPartners", code) if isinstance(code, str) else None
-    if bp is None:
-        raise business_error(f"Invalid BP code '{code}'")
+    if bp is None:  # recorded text, with the table of the document
+        raise business_error(f"Invalid BP code [{TABLES[set_name]}.CardCode] , '{code}'")
     if bp.get("CardType") != "cCustomer":
         raise business_error(f"Business partner '{code}' is not a customer")
     return bp
@@ -47,10 +50,13 @@ def _document_lines(w: EntityWriter, es: EntitySet, record: dict, fresh: bool) -
     if not lines:
         raise business_error("Document has no lines; add at least one line")
     total = 0.0
-    for line in lines:
+    for position, line in enumerate(lines, 1):
         if es.name == "Invoices" and line.get("BaseEntry") is not None:
             _copy_from_base(w, record, line)
-        item = w.store.get("Items", line.get("ItemCode")) if line.get("ItemCode") else None
+        if not line.get("ItemCode"):  # recorded text; the line is counted from 1
+            raise business_error("Item number is missing; specify an item number "
+                                 f"[DocumentLines.ItemCode][line: {position}]")
+        item = w.store.get("Items", line.get("ItemCode"))
         if item is None:
             raise business_error(f"Invalid item code '{line.get('ItemCode')}'")
         qty = line.get("Quantity")
@@ -137,9 +143,10 @@ def _adjust_balance(w: EntityWriter, card_code: str, delta: float) -> None:
 
 
 def _payment(w: EntityWriter, record: dict) -> float:
-    bp = w.store.get("BusinessPartners", record.get("CardCode"))
+    code = record.get("CardCode")
+    bp = w.store.get("BusinessPartners", code) if isinstance(code, str) else None
     if bp is None:
-        raise business_error(f"Invalid BP code '{record.get('CardCode')}'")
+        raise business_error(f"Invalid BP code [ORCT.CardCode] , '{code}'")
     if record.get("DocType") == "rCustomer" and bp.get("CardType") != "cCustomer":
         raise business_error(f"Business partner '{record['CardCode']}' is not a customer")
     _header_defaults(w, record, bp)
@@ -178,7 +185,7 @@ def _apply_payment(w: EntityWriter, record: dict, sign: int) -> None:
 
 def before_create(w: EntityWriter, es: EntitySet, record: dict) -> None:
     if es.name in ("Orders", "Invoices"):
-        bp = _customer(w, record.get("CardCode"))
+        bp = _customer(w, record.get("CardCode"), es.name)
         _header_defaults(w, record, bp)
         _document_lines(w, es, record, fresh=True)
         if es.name == "Invoices":

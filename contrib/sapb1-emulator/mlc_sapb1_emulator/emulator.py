@@ -12,6 +12,7 @@ from .faults import FaultPlan, RequestStats
 from .service import ServiceLayer
 from .sessions import SessionRegistry
 from .store import EntityStore, save_json
+from .user_fields import UserFields
 from .webhooks import WebhookService
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,8 @@ class Emulator:
         self.store = EntityStore()
         self.clock = EmulatorClock()
         self.sessions = SessionRegistry(session_timeout_minutes, session_timeout_seconds)
-        self.writer = EntityWriter(self.store, self.clock, self.settings)
+        self.user_fields = UserFields(self.store)
+        self.writer = EntityWriter(self.store, self.clock, self.settings, self.user_fields)
         self.faults = FaultPlan()
         self.stats = RequestStats()
         self.webhooks = WebhookService(self)
@@ -63,6 +65,9 @@ class Emulator:
             return False
         data = json.loads(self.state_path.read_text(encoding="utf-8"))
         self.store.load(data.get("store", {}))
+        activated = self.user_fields.activate()  # a restart: fields declared meanwhile appear
+        if activated:
+            log.info("%d user field definition(s) now in effect", activated)
         self.webhooks.admin_info.update(data.get("admin_info", {}))
         for name in ("company", "user", "password"):
             if name in data.get("credentials", {}):
@@ -79,7 +84,15 @@ class Emulator:
         })
 
     def reset(self) -> None:
-        """Forget all entities (sessions, settings and faults stay)."""
+        """Forget all entities (user field definitions, sessions, settings and faults stay)."""
         fresh = EntityStore()
         fresh.on_commit = self.webhooks.on_commit
+        for row in self.user_fields.rows():
+            fresh.put("UserFieldsMD", row["__key"], dict(row), None)
         self.store.__dict__.update(fresh.__dict__)
+
+    def restart_service(self) -> int:
+        """What a Service Layer restart does: every session ends and user fields declared
+        since the last start take effect. Returns how many definitions took effect."""
+        self.sessions.expire()
+        return self.user_fields.activate()

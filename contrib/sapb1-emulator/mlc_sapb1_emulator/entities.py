@@ -6,12 +6,13 @@ import copy
 import logging
 import uuid
 
-from . import document_rules
+from . import collection_members, document_rules
 from .clock import EmulatorClock
-from .errors import bad_request, business_error, not_found, stale_etag
-from .schema import EntitySet
+from .errors import ServiceLayerError, business_error, entity_missing, stale_etag
+from .schema import COLLECTION_KEYS, EntitySet
 from .store import EntityStore
-from .values import coerce_fields, defaults, line_defaults
+from .user_fields import UserFields
+from .values import coerce_fields, defaults
 
 log = logging.getLogger(__name__)
 
@@ -21,42 +22,46 @@ DUPLICATE_MESSAGES = {
     "Items": "1470000005 - Item code '{0}' already exists",
 }
 DOCUMENT_SETS = ("Orders", "Invoices")
+# recorded text (two spaces before the bracket, as the recording shows it)
+MISSING_KEY_MESSAGES = {"BusinessPartners": "Code undefined  [OCRD.CardCode]"}
+
+
+def key_literal(es: EntitySet, key: object) -> str:
+    """The key as it appears in the URL, and in the text of a write to a missing key."""
+    if isinstance(key, int):
+        return str(key)
+    return "'" + str(key).replace("'", "''") + "'"
 
 
 class EntityWriter:
     """All writes to entity sets go through here, inside a store transaction."""
 
-    def __init__(self, store: EntityStore, clock: EmulatorClock, settings: dict) -> None:
+    def __init__(self, store: EntityStore, clock: EmulatorClock, settings: dict,
+                 user_fields: UserFields) -> None:
         self.store = store
         self.clock = clock
         self.settings = settings
+        self.user_fields = user_fields
 
     # helpers -------------------------------------------------------------------
     def stamp(self, record: dict, created: bool = False) -> None:
         date, time = self.clock.stamp()
         if "UpdateDate" in record:
             record["UpdateDate"], record["UpdateTime"] = date, time
-        if created and "CreateDate" in record:
-            record["CreateDate"] = date
+        if not created:
+            return
+        for date_field, time_field in (("CreateDate", "CreateTime"), ("CreationDate", "DocTime")):
+            if date_field in record:
+                record[date_field], record[time_field] = date, time
 
     def today(self) -> str:
         return self.clock.stamp()[0]
 
     def _fill_lines(self, es: EntitySet, record: dict) -> None:
         for f in es.fields:
-            if f.kind != "lines":
-                continue
-            lines = []
-            for i, line in enumerate(record.get(f.name) or []):
-                full = line_defaults(f) | {k: v for k, v in line.items() if k != "LineNum"}
-                if "LineNum" in full:
-                    full["LineNum"] = i
-                if "RowNum" in full:
-                    full["RowNum"] = i
-                if "BPCode" in full:
-                    full["BPCode"] = record.get("CardCode")
-                lines.append(full)
-            record[f.name] = lines
+            if f.kind == "lines":
+                record[f.name] = collection_members.fill(
+                    self.store, f, record.get(f.name) or [], record.get(es.key))
 
     # create --------------------------------------------------------------------
     def create(self, es: EntitySet, body: object) -> dict:
@@ -72,6 +77,8 @@ class EntityWriter:
                 if es.auto_key and not record.get(es.key):
                     record[es.key] = str(uuid.uuid4())
                 key = record.get(es.key)
+                if not key and es.name in MISSING_KEY_MESSAGES:
+                    raise ServiceLayerError(400, "-5002", MISSING_KEY_MESSAGES[es.name])
                 if not key:
                     raise business_error(f"Enter a value for '{es.key}'")
                 if self.store.get(es.name, key) is not None:
@@ -93,12 +100,11 @@ class EntityWriter:
         merging them by LineNum (header ``B1S-ReplaceCollectionsOnPatch: true``)."""
         current = self.store.get(es.name, key)
         if current is None:
-            raise not_found()
+            raise entity_missing(key_literal(es, key))
         if if_match and if_match.strip() != "*" and if_match.strip() != self.store.etag(current):
             raise stale_etag()
         data = coerce_fields(es.by_name, body, es.type_name)
-        if es.key in data and data[es.key] != key:
-            raise bad_request(f"Property '{es.key}' of '{es.type_name}' cannot be changed")
+        data.pop(es.key, None)  # the key is read-only here: ignored silently, as recorded
         with self.store.transaction():
             if replace:
                 record = defaults(es) | {
@@ -123,35 +129,24 @@ class EntityWriter:
             return record
 
     def _merge_lines(self, es: EntitySet, f, current: dict, new: list, replace: bool) -> list:
-        """Lines with a known LineNum are updated, the others appended (documents only);
-        other collections are replaced."""
-        if es.name not in DOCUMENT_SETS or replace:
-            record = {f.name: new, "CardCode": current.get("CardCode")}
-            self._fill_lines(es, record)
-            for line in record[f.name]:
-                if es.name in DOCUMENT_SETS:
+        """Document lines, addresses and contact persons: members sent with their key are
+        updated, the others appended; other collections, or all with ``replace``, are
+        replaced."""
+        documents = es.name in DOCUMENT_SETS
+        if replace or f.name not in COLLECTION_KEYS:
+            lines = collection_members.fill(self.store, f, new, current.get(es.key))
+            for line in lines:
+                if documents:
                     line["__changed"] = True
-            return record[f.name]
-        lines = [dict(line) for line in current.get(f.name) or []]
-        by_num = {line["LineNum"]: line for line in lines}
-        for item in new:
-            num = item.get("LineNum")
-            if num is not None and num in by_num:
-                by_num[num].update({k: v for k, v in item.items() if k != "LineNum"})
-                by_num[num]["__changed"] = True
-            else:
-                fresh = line_defaults(f) | {k: v for k, v in item.items() if k != "LineNum"}
-                fresh["LineNum"] = max(by_num, default=-1) + 1
-                fresh["__changed"] = True
-                by_num[fresh["LineNum"]] = fresh
-                lines.append(fresh)
-        return lines
+            return lines
+        return collection_members.merge(self.store, f, current.get(f.name) or [], new,
+                                        current.get(es.key), mark_changed=documents)
 
     # delete / actions ----------------------------------------------------------
     def delete(self, es: EntitySet, key: object) -> None:
         current = self.store.get(es.name, key)
         if current is None:
-            raise not_found()
+            raise entity_missing(key_literal(es, key))
         with self.store.transaction():
             document_rules.before_delete(self, es, current)
             self.store.delete(es.name, key)
@@ -159,7 +154,7 @@ class EntityWriter:
     def action(self, es: EntitySet, key: object, name: str) -> None:
         current = self.store.get(es.name, key)
         if current is None:
-            raise not_found()
+            raise entity_missing(key_literal(es, key))
         with self.store.transaction():
             record = copy.deepcopy(current)
             document_rules.run_action(self, es, record, name)

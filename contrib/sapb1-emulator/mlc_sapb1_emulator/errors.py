@@ -14,7 +14,9 @@ class ServiceLayerError(Exception):
         self.message = message
 
     def body(self) -> dict:
-        return {"error": {"code": self.code, "message": self.message}}
+        """The v2 error body; real servers add an (empty) ``details`` entry."""
+        return {"error": {"code": self.code, "message": self.message,
+                          "details": [{"code": "", "message": ""}]}}
 
 
 def invalid_session() -> ServiceLayerError:
@@ -22,7 +24,13 @@ def invalid_session() -> ServiceLayerError:
 
 
 def not_found() -> ServiceLayerError:
+    """A read of a missing key."""
     return ServiceLayerError(404, "-2028", "No matching records found (ODBC -2028)")
+
+
+def entity_missing(key_literal: str) -> ServiceLayerError:
+    """A write (PATCH, PUT, DELETE, action) to a missing key: another text than a read's."""
+    return ServiceLayerError(404, "-2028", f"Entity with value({key_literal}) does not exist")
 
 
 def bad_request(message: str, code: str | int = "-1000") -> ServiceLayerError:
@@ -43,3 +51,13 @@ def invalid_property(prop: str, type_name: str) -> ServiceLayerError:
 
 def invalid_value(prop: str, type_name: str) -> ServiceLayerError:
     return bad_request(f"Value of property '{prop}' of '{type_name}' is invalid")
+
+
+def invalid_filter() -> ServiceLayerError:
+    """A ``$filter`` that does not parse or compares a property with a wrong value."""
+    return bad_request("Query string error - Invalid filter condition", "201")
+
+
+def invalid_query_property(prop: str) -> ServiceLayerError:
+    """An unknown property in ``$filter``, ``$select`` or ``$orderby`` (code 201, as recorded)."""
+    return bad_request(f"Property '{prop}' is invalid", "201")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from xml.sax.saxutils import quoteattr
 
-from .schema import ENTITIES_NS, ENTITY_SETS, ENUMS, Field
+from .schema import ENTITIES_NS, ENTITY_SETS, ENUMS, EntitySet, Field
 
 EDM = {"str": "Edm.String", "int": "Edm.Int32", "float": "Edm.Double", "date": "Edm.DateTimeOffset",
        "time": "Edm.TimeOfDay"}
@@ -24,8 +24,9 @@ def _property(f: Field, indent: str) -> str:
     return f'{indent}<Property Name={quoteattr(f.name)} Type="{_type(f)}"{nullable}/>'
 
 
-@lru_cache(maxsize=1)
-def metadata_xml() -> str:
+@lru_cache(maxsize=4)
+def metadata_xml(entity_sets: tuple[EntitySet, ...] = tuple(ENTITY_SETS.values())) -> str:
+    """The document for these entity sets (those of an emulator, with its user fields)."""
     out = [
         '<?xml version="1.0" encoding="utf-8"?>',
         '<edmx:Edmx Version="4.0" xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx">',
@@ -39,23 +40,25 @@ def metadata_xml() -> str:
         out.append("  </EnumType>")
     complex_types: dict[str, tuple[Field, ...]] = {}
     entity_types: dict[str, list] = {}
-    for es in ENTITY_SETS.values():
-        known = entity_types.setdefault(es.type_name, [es.key, []])[1]
+    for es in entity_sets:
+        key = es.key_parts or (es.key,)
+        known = entity_types.setdefault(es.type_name, [key, []])[1]
         known.extend(f for f in es.fields if f.name not in {k.name for k in known})
         for f in es.fields:
             if f.kind == "lines":
                 complex_types.setdefault(f.line_type, f.lines)
     for type_name, lines in complex_types.items():
-        out.append(f'  <ComplexType Name="{type_name}" OpenType="true">')
+        out.append(f'  <ComplexType Name="{type_name}">')
         out.extend(_property(f, "    ") for f in lines)
         out.append("  </ComplexType>")
     for type_name, (key, fields) in entity_types.items():
-        out.append(f'  <EntityType Name="{type_name}" OpenType="true">')
-        out.append(f'    <Key><PropertyRef Name="{key}"/></Key>')
+        out.append(f'  <EntityType Name="{type_name}">')
+        refs = "".join(f'<PropertyRef Name="{k}"/>' for k in key)
+        out.append(f"    <Key>{refs}</Key>")
         out.extend(_property(f, "    ") for f in fields)
         out.append("  </EntityType>")
     out.append('  <EntityContainer Name="ServiceLayer">')
-    for es in ENTITY_SETS.values():
+    for es in entity_sets:
         out.append(f'    <EntitySet Name="{es.name}" EntityType="{ENTITIES_NS}.{es.type_name}"/>')
     out += ["  </EntityContainer>", "</Schema>", "</edmx:DataServices>", "</edmx:Edmx>"]
     return "\n".join(out) + "\n"

@@ -7,11 +7,10 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from .errors import bad_request, invalid_property
+from .errors import bad_request, invalid_filter, invalid_query_property
 from .query_filter import compile_filter
 from .schema import EntitySet
 from .store import EntityStore
-from .values import is_udf
 
 KNOWN_OPTIONS = {
     "$filter", "$select", "$orderby", "$top", "$skip", "$count", "$expand", "$inlinecount",
@@ -39,9 +38,8 @@ def _int_option(name: str, text: str) -> int:
 
 
 def _check_field(es: EntitySet, name: str) -> None:
-    f = es.by_name.get(name)
-    if f is None and not is_udf(name):
-        raise invalid_property(name, es.type_name)
+    if name not in es.by_name:
+        raise invalid_query_property(name)
 
 
 def parse_options(es: EntitySet, params: list[tuple[str, str]]) -> QueryOptions:
@@ -111,7 +109,7 @@ def matching_keys(store: EntityStore, es: EntitySet, opts: QueryOptions) -> list
             try:
                 keys = [k for k in keys if pred(table[k])]
             except RecursionError:
-                raise bad_request("Invalid $filter expression: nested too deeply") from None
+                raise invalid_filter() from None
         if opts.orderby:
             for name, desc in reversed(opts.orderby):
                 keyf = _sort_key(name)
@@ -121,12 +119,15 @@ def matching_keys(store: EntityStore, es: EntitySet, opts: QueryOptions) -> list
     return store.cached_query(es.name, (opts.filter, opts.orderby_text), compute)
 
 
-def page_size_from(headers, default: int) -> tuple[int, list]:
-    """The page size asked for by ``Prefer: odata.maxpagesize`` or ``B1S-PageSize``."""
+def page_size_from(headers, default: int) -> tuple[int | None, list]:
+    """The page size asked for by ``Prefer: odata.maxpagesize`` or ``B1S-PageSize``;
+    None when ``odata.maxpagesize=0`` turns paging off."""
     prefer = headers.get("Prefer", "")
     m = re.search(r"odata\.maxpagesize\s*=\s*(\d+)", prefer)
     if m:
-        size = max(1, min(int(m.group(1)), MAX_PAGE_SIZE))
+        if int(m.group(1)) == 0:
+            return None, [("Preference-Applied", "odata.maxpagesize=0")]
+        size = min(int(m.group(1)), MAX_PAGE_SIZE)
         return size, [("Preference-Applied", f"odata.maxpagesize={size}")]
     b1s = headers.get("B1S-PageSize")
     if b1s and b1s.strip().isdigit():
@@ -143,12 +144,20 @@ def next_link(set_name: str, params: list[tuple[str, str]], skip: int, top: int 
     return f"{set_name}?{qs}"
 
 
-def page(keys: list, opts: QueryOptions, page_size: int) -> tuple[list, int | None, int | None]:
-    """(keys of this page, skip of the next page or None, $top left for the next page)."""
+def page(keys: list, opts: QueryOptions,
+         page_size: int | None) -> tuple[list, int | None, int | None]:
+    """(keys of this page, skip of the next page or None, $top left for the next page).
+
+    As on a real server, a full page always carries a next link, even when nothing follows
+    (the last page of an exact multiple is then empty); a ``$top`` that fits in one page
+    never does. ``page_size`` None: no paging."""
     start = opts.skip
-    limit = len(keys) - start if opts.top is None else min(opts.top, max(0, len(keys) - start))
-    size = min(limit, page_size)
-    selected = keys[start:start + max(0, size)]
-    if limit > size:
-        return selected, start + size, None if opts.top is None else opts.top - size
+    available = max(0, len(keys) - start)
+    limit = available if opts.top is None else min(opts.top, available)
+    if page_size is None:
+        return keys[start:start + limit], None, None
+    selected = keys[start:start + min(limit, page_size)]
+    full = len(selected) == page_size
+    if full and (opts.top is None or opts.top > page_size):
+        return selected, start + page_size, None if opts.top is None else opts.top - page_size
     return selected, None, None

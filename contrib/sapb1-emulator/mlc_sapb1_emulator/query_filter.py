@@ -19,9 +19,9 @@ from lark import Lark, Token, v_args
 from lark.exceptions import LarkError
 from lark.visitors import Transformer_NonRecursive
 
-from .errors import bad_request, invalid_property
+from .errors import invalid_filter, invalid_query_property
 from .schema import EntitySet, Field, enum_long
-from .values import is_udf, parse_date, parse_time
+from .values import parse_date, parse_time
 
 GRAMMAR = r"""
 ?start: or_expr
@@ -72,13 +72,13 @@ MAX_FILTER_LENGTH = 32768
 def parse_filter(text: str):
     """The parse tree of a ``$filter`` expression (cached)."""
     if len(text) > MAX_FILTER_LENGTH:
-        raise bad_request(f"Invalid $filter expression: longer than {MAX_FILTER_LENGTH} characters")
+        raise invalid_filter()
     try:
         return _PARSER.parse(text)
     except RecursionError:
-        raise bad_request("Invalid $filter expression: nested too deeply") from None
-    except LarkError as exc:
-        raise bad_request(f"Invalid $filter expression: {_short(exc)}") from None
+        raise invalid_filter() from None
+    except LarkError:
+        raise invalid_filter() from None
 
 
 def _short(exc: Exception) -> str:
@@ -125,8 +125,8 @@ class _Compiler(Transformer_NonRecursive):
     def field(self, tok: Token) -> _Operand:
         name = str(tok)
         f = self.es.by_name.get(name)
-        if (f is None and not is_udf(name)) or (f is not None and f.kind == "lines"):
-            raise invalid_property(name, self.es.type_name)
+        if f is None or f.kind == "lines":
+            raise invalid_query_property(name)
         if f is not None and f.kind == "time":
             return _Operand(lambda r: _minute(r.get(name)), field=f)
         return _Operand(lambda r: r.get(name), field=f)
@@ -136,7 +136,7 @@ class _Compiler(Transformer_NonRecursive):
         args = [a for a in args if a is not None]
         arity = {"tolower": 1, "toupper": 1, "trim": 1, "length": 1}.get(name, 2)
         if len(args) != arity:
-            raise bad_request(f"Invalid $filter expression: {name} takes {arity} argument(s)")
+            raise invalid_filter()
         if arity == 1:
             (a,) = args
             fn = {"tolower": str.lower, "toupper": str.upper, "trim": str.strip, "length": len}
@@ -222,7 +222,7 @@ def _typed_constant(f: Field, value: object, es: EntitySet) -> object:
     """Convert a literal to the stored form of the field it is compared with."""
     if value is None:
         return None
-    bad = bad_request(f"Invalid $filter expression: bad value for property '{f.name}'")
+    bad = invalid_filter()
     if f.kind == "date":
         d = parse_date(value)
         if d is None:
@@ -254,12 +254,12 @@ def compile_filter(entity_set: EntitySet, text: str) -> Predicate:
     try:
         op = _Compiler(entity_set).transform(tree)
     except RecursionError:
-        raise bad_request("Invalid $filter expression: nested too deeply") from None
+        raise invalid_filter() from None
     except LarkError as exc:  # errors raised inside the transformer are wrapped by lark
         orig = getattr(exc, "orig_exc", None)
         if orig is not None and hasattr(orig, "status"):
             raise orig from None
-        raise bad_request(f"Invalid $filter expression: {_short(exc)}") from None
+        raise invalid_filter() from None
     if isinstance(op, Token):
-        raise bad_request("Invalid $filter expression")
+        raise invalid_filter()
     return _pred(op)

@@ -3,7 +3,8 @@
 Field kinds: ``str``, ``int``, ``float``, ``date`` (stored ``YYYY-MM-DD``, served as
 ``YYYY-MM-DDT00:00:00Z``), ``time`` (stored ``HH:MM:SS``), ``enum`` (stored in the long form,
 accepted in both forms), ``lines`` (a collection of complex values with its own fields).
-User-defined fields (``U_<Name>``) are accepted on every entity and on every line.
+User-defined fields (``U_<Name>``) exist only once declared in ``UserFieldsMD`` (see
+``user_fields.py``, which extends these static definitions per emulator).
 """
 
 from __future__ import annotations
@@ -23,6 +24,13 @@ ENUMS: dict[str, dict[str, str]] = {
     "AuthenticationType": {"None": "N", "Basic": "B", "OAuth": "O", "HMAC": "H"},
     "WebhookState": {"Active": "A", "Inactive": "I", "Exceptional": "X"},
     "WebhookWorkMode": {"Standard": "S", "Replay": "R"},
+    # user-defined field metadata (CUFD): types and subtypes as in the SDK help
+    "BoFieldTypes": {"db_Alpha": "A", "db_Memo": "M", "db_Numeric": "N", "db_Date": "D",
+                     "db_Float": "B"},
+    "BoFldSubTypes": {"st_None": "", "st_Address": "?", "st_Phone": "#", "st_Time": "T",
+                      "st_Rate": "R", "st_Sum": "S", "st_Price": "P", "st_Quantity": "Q",
+                      "st_Percentage": "%", "st_Measurement": "M", "st_Link": "B",
+                      "st_Image": "I"},
 }
 
 
@@ -35,6 +43,8 @@ class Field:
     read_only: bool = False
     lines: tuple[Field, ...] | None = None
     line_type: str | None = None
+    size: int | None = None  # user-defined alphanumeric fields: the longest value accepted
+    valid_values: tuple[tuple[str, str], ...] = ()  # user-defined fields: (Value, Description)
 
 
 @dataclass(eq=False)
@@ -47,6 +57,7 @@ class EntitySet:
     fields: tuple[Field, ...]
     server_key: bool = False
     auto_key: bool = False  # a missing key is generated (a GUID string)
+    key_parts: tuple[str, ...] = ()  # a composite key, stored in ``key`` as one string
     by_name: dict[str, Field] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -77,11 +88,36 @@ def L(name: str, line_type: str, *fields: Field) -> Field:  # noqa: N802
     return Field(name, "lines", default=None, lines=tuple(fields), line_type=line_type)
 
 
+# Creation and update stamps as real servers name them: master data (business partners,
+# items) has CreateDate/CreateTime, documents CreationDate/DocTime; both have UpdateDate and
+# UpdateTime. Incoming payments have none of them.
 STAMPS = (
-    D("CreateDate", read_only=True),
-    D("UpdateDate", read_only=True),
-    Field("UpdateTime", "time", read_only=True),
+    D("CreateDate", read_only=True), Field("CreateTime", "time", read_only=True),
+    D("UpdateDate", read_only=True), Field("UpdateTime", "time", read_only=True),
 )
+DOCUMENT_STAMPS = (
+    D("CreationDate", read_only=True), Field("DocTime", "time", read_only=True),
+    D("UpdateDate", read_only=True), Field("UpdateTime", "time", read_only=True),
+)
+
+CONTACT_EMPLOYEE = (
+    S("CardCode", read_only=True), S("Name"), S("Position"), S("Address"), S("Phone1"),
+    S("Phone2"), S("MobilePhone"), S("E_Mail"), S("FirstName"), S("MiddleName"), S("LastName"),
+    S("Title"), E("Active", "BoYesNoEnum", "tYES"), I("InternalCode", read_only=True),
+)
+
+# Collections a PATCH appends to: a member sent with its full key (these fields) is updated in
+# place; one without is appended, and refused with -2035 when it repeats the members' unique
+# fields. Other collections (ItemPrices, PaymentInvoices, EventCollection) are replaced.
+COLLECTION_KEYS: dict[str, tuple[str, ...]] = {
+    "DocumentLines": ("LineNum",),
+    "BPAddresses": ("BPCode", "AddressName", "AddressType", "RowNum"),
+    "ContactEmployees": ("InternalCode",),
+}
+COLLECTION_UNIQUE: dict[str, tuple[str, ...]] = {
+    "BPAddresses": ("AddressName", "AddressType"),
+    "ContactEmployees": ("Name",),
+}
 
 BP_ADDRESS = (
     S("AddressName"), S("Street"), S("Block"), S("ZipCode"), S("City"), S("County"),
@@ -99,6 +135,7 @@ BUSINESS_PARTNERS = EntitySet(
         S("City"), S("ZipCode"), S("Country"), I("PriceListNum", 1),
         E("Valid", "BoYesNoEnum", "tYES"), E("Frozen", "BoYesNoEnum", "tNO"),
         *STAMPS, L("BPAddresses", "BPAddress", *BP_ADDRESS),
+        L("ContactEmployees", "ContactEmployee", *CONTACT_EMPLOYEE),
     ),
 )
 
@@ -134,7 +171,7 @@ def _document(name: str, object_type: str, extra: tuple[Field, ...] = ()) -> Ent
             S("Comments"), I("SalesPersonCode", -1),
             E("DocumentStatus", "BoStatus", "bost_Open", read_only=True),
             E("Cancelled", "BoYesNoEnum", "tNO", read_only=True), *extra,
-            *STAMPS, L("DocumentLines", "DocumentLine", *DOCUMENT_LINE),
+            *DOCUMENT_STAMPS, L("DocumentLines", "DocumentLine", *DOCUMENT_LINE),
         ),
         server_key=True,
     )
@@ -150,7 +187,7 @@ INCOMING_PAYMENTS = EntitySet(
         E("DocType", "BoRcptTypes", "rCustomer"), S("CardCode"), S("CardName"), D("DocDate"),
         D("DueDate"), S("DocCurrency"), F("CashSum"), S("CashAccount"), F("TransferSum"),
         S("TransferAccount"), D("TransferDate"), S("TransferReference"), S("Remarks"),
-        S("JournalRemarks"), E("Cancelled", "BoYesNoEnum", "tNO", read_only=True), *STAMPS,
+        S("JournalRemarks"), E("Cancelled", "BoYesNoEnum", "tNO", read_only=True),
         L(
             "PaymentInvoices", "PaymentInvoice", I("LineNum", read_only=True), I("DocEntry"),
             F("SumApplied"), E("InvoiceType", "BoRcptInvTypes", "it_Invoice"),
@@ -175,9 +212,22 @@ EVENT_SUBSCRIPTIONS = EntitySet(
     auto_key=True,
 )
 
+USER_FIELDS_MD = EntitySet(
+    "UserFieldsMD", "UserFieldMD", "__key", "str", None,
+    (
+        S("Name"), E("Type", "BoFieldTypes", "db_Alpha"), I("Size"), S("Description"),
+        E("SubType", "BoFldSubTypes", "st_None"), S("LinkedTable"), S("DefaultValue"),
+        S("TableName"), I("FieldID", read_only=True), I("EditSize"),
+        E("Mandatory", "BoYesNoEnum", "tNO"), S("LinkedUDO"), S("LinkedSystemObject"),
+        L("ValidValuesMD", "ValidValueMD", S("Value"), S("Description")),
+    ),
+    key_parts=("TableName", "FieldID"),
+)
+
 ENTITY_SETS: dict[str, EntitySet] = {
     s.name: s
-    for s in (BUSINESS_PARTNERS, ITEMS, ORDERS, INVOICES, INCOMING_PAYMENTS, EVENT_SUBSCRIPTIONS)
+    for s in (BUSINESS_PARTNERS, ITEMS, ORDERS, INVOICES, INCOMING_PAYMENTS, EVENT_SUBSCRIPTIONS,
+              USER_FIELDS_MD)
 }
 
 # Entity sets whose writes are announced to webhook subscribers.

@@ -3,10 +3,13 @@
 A seed file is JSON (``.json``) or TOML (``.toml``) with optional sections::
 
     {"company": {"CompanyDB": "SBODEMOUS", "UserName": "manager", "Password": "manager"},
+     "UserFieldsMD": [{"TableName": "OCRD", "Name": "SFAccountId", "Type": "db_Alpha",
+                       "Size": 50}],
      "BusinessPartners": [{"CardCode": "C1", "CardName": "Acme", "CardType": "cCustomer"}],
      "Items": [...], "Orders": [...], "Invoices": [...], "IncomingPayments": [...]}
 
-Entities are written as a client would POST them, in that order, with the same rules
+User field definitions come first; then entities are written as a client would POST them,
+in that order, with the same rules
 (so an order's CardCode and ItemCodes must be seeded first).
 """
 
@@ -19,16 +22,34 @@ from pathlib import Path
 
 from .entities import EntityWriter
 from .errors import ServiceLayerError, bad_request
-from .schema import BUSINESS_PARTNERS, ENTITY_SETS, ITEMS
 from .values import defaults
 
 log = logging.getLogger(__name__)
 
-SEED_ORDER = ("BusinessPartners", "Items", "Orders", "Invoices", "IncomingPayments")
+SEED_ORDER = ("UserFieldsMD", "BusinessPartners", "Items", "Orders", "Invoices", "IncomingPayments")
 GENERATE_NAMES = {
     "business_partners": "BusinessPartners", "items": "Items", "orders": "Orders",
     "invoices": "Invoices", "payments": "IncomingPayments",
 }
+
+
+BUNDLED_SEEDS = Path(__file__).parent / "seeds"
+
+
+def bundled_seeds() -> list[str]:
+    """Names of the seeds shipped with the emulator (``demo``)."""
+    return sorted(p.stem for p in BUNDLED_SEEDS.glob("*.toml"))
+
+
+def resolve_seed(value: str) -> Path:
+    """A seed file path, or the name of a bundled seed; ValueError when neither."""
+    path = Path(value)
+    if path.is_file():
+        return path
+    if value in bundled_seeds():
+        return BUNDLED_SEEDS / f"{value}.toml"
+    raise ValueError(f"'{value}' is neither a seed file nor a bundled seed "
+                     f"({', '.join(bundled_seeds())})")
 
 
 def read_seed_file(path: Path) -> dict:
@@ -53,7 +74,10 @@ def apply_seed(writer: EntityWriter, data: object) -> dict[str, int]:
                 raise bad_request(f"Seed section '{name}' must be a list")
             for i, row in enumerate(rows):
                 try:
-                    writer.create(ENTITY_SETS[name], row)
+                    if name == "UserFieldsMD":  # the company's fields exist from the start
+                        writer.user_fields.declare(row, pending=False)
+                    else:
+                        writer.create(writer.user_fields.entity_set(name), row)
                 except ServiceLayerError as exc:
                     raise ServiceLayerError(
                         exc.status, exc.code, f"{name}[{i}]: {exc.message}"
@@ -79,8 +103,9 @@ def generate(writer: EntityWriter, counts: dict[str, int]) -> None:
     n_bp = counts.get("business_partners", 0)
     n_items = counts.get("items", 0)
     with store.transaction():
-        base = defaults(BUSINESS_PARTNERS) | {"CreateDate": date, "UpdateDate": date,
-                                              "UpdateTime": time}
+        stamps = {"CreateDate": date, "CreateTime": time, "UpdateDate": date,
+                  "UpdateTime": time}
+        base = defaults(writer.user_fields.entity_set("BusinessPartners")) | stamps
         start = store.count("BusinessPartners")
         for i in range(start, start + n_bp):
             code = f"C{i + 1:06d}"
@@ -89,7 +114,7 @@ def generate(writer: EntityWriter, counts: dict[str, int]) -> None:
                           "CardType": "cSupplier" if i % 10 == 9 else "cCustomer",
                           "BPAddresses": []}
             store.put("BusinessPartners", code, rec, None)
-        base = defaults(ITEMS) | {"CreateDate": date, "UpdateDate": date, "UpdateTime": time}
+        base = defaults(writer.user_fields.entity_set("Items")) | stamps
         start = store.count("Items")
         for i in range(start, start + n_items):
             code = f"I{i + 1:05d}"
@@ -104,7 +129,8 @@ def generate(writer: EntityWriter, counts: dict[str, int]) -> None:
         if any(counts.get(k) for k in ("orders", "invoices", "payments")):
             raise ValueError("generating documents needs business partners and items")
         return
-    orders, invoices = ENTITY_SETS["Orders"], ENTITY_SETS["Invoices"]
+    orders = writer.user_fields.entity_set("Orders")
+    invoices = writer.user_fields.entity_set("Invoices")
     for i in range(counts.get("orders", 0)):
         lines = [{"ItemCode": items[(i + j) % len(items)], "Quantity": 1 + j} for j in range(2)]
         writer.create(orders, {"CardCode": customers[i % len(customers)], "DocumentLines": lines})
@@ -114,7 +140,7 @@ def generate(writer: EntityWriter, counts: dict[str, int]) -> None:
         made.append(writer.create(invoices, {"CardCode": customers[i % len(customers)],
                                              "DocumentLines": lines}))
     for inv in made[: counts.get("payments", 0)]:
-        writer.create(ENTITY_SETS["IncomingPayments"], {
+        writer.create(writer.user_fields.entity_set("IncomingPayments"), {
             "CardCode": inv["CardCode"], "TransferSum": inv["DocTotal"],
             "PaymentInvoices": [{"DocEntry": inv["DocEntry"], "SumApplied": inv["DocTotal"]}],
         })

@@ -16,7 +16,8 @@ from urllib.parse import unquote
 from . import query
 from .errors import ServiceLayerError, bad_request, invalid_session, not_found
 from .metadata import metadata_xml
-from .schema import ENTITY_SETS, EntitySet
+from .schema import ENTITY_SETS, USER_FIELDS_MD, EntitySet
+from .user_fields import check_key_parts, unsupported
 from .values import render
 
 if TYPE_CHECKING:
@@ -26,7 +27,11 @@ log = logging.getLogger(__name__)
 
 PATH_RE = re.compile(r"^(?P<set>[A-Za-z_][A-Za-z0-9_]*)(?:\((?P<key>.*?)\))?(?:/(?P<rest>[^/]+))?$")
 JSON = "application/json;odata.metadata=minimal;charset=utf-8"
+ERROR_JSON = "application/json;charset=utf-8"  # the Content-Type of recorded error answers
+WWW_AUTHENTICATE = 'Basic realm="SAP Business One Service Layer"'
+
 ENTITY_ACTIONS = {"Close", "Cancel"}
+LOGIN_FAILED = "Fail to NONE-SSO login from SLD."
 
 
 @dataclass
@@ -60,13 +65,19 @@ def json_response(status: int, payload: object, headers: list | None = None) -> 
 
 
 def error_response(exc: ServiceLayerError) -> SLResponse:
-    resp = json_response(exc.status, exc.body())
+    headers = [("Content-Type", ERROR_JSON)]
+    if exc.status == 401:
+        headers.append(("WWW-Authenticate", WWW_AUTHENTICATE))
+    resp = SLResponse(exc.status, _dumps(exc.body()).encode("utf-8", "replace"), headers)
     resp.error_code = exc.code
     return resp
 
 
 def parse_key(es: EntitySet, text: str) -> object:
     text = text.strip()
+    if es.key_parts:  # TableName='OCRD',FieldID=0
+        parts = dict(p.partition("=")[::2] for p in text.split(","))
+        return check_key_parts(es, {k.strip(): v.strip() for k, v in parts.items()})
     if "=" in text and not text.startswith("'"):
         name, _, text = text.partition("=")
         if name.strip() != es.key:
@@ -82,6 +93,9 @@ def parse_key(es: EntitySet, text: str) -> object:
 
 
 def key_literal(es: EntitySet, key: object) -> str:
+    if es.key_parts:
+        table, field_id = str(key).split(",")
+        return f"TableName='{table}',FieldID={int(field_id)}"
     if es.key_kind == "int":
         return str(key)
     return "'" + str(key).replace("'", "''") + "'"
@@ -117,7 +131,8 @@ class ServiceLayer:
         if path == "":
             return self._service_document(req)
         if path == "$metadata":
-            return SLResponse(200, metadata_xml().encode(), [("Content-Type", "application/xml")])
+            xml = metadata_xml(tuple(self.emu.user_fields.entity_sets().values()))
+            return SLResponse(200, xml.encode(), [("Content-Type", "application/xml")])
         if path == "$batch" and not req.in_batch:
             from .batch import run_batch
 
@@ -127,7 +142,7 @@ class ServiceLayer:
         m = PATH_RE.match(path)
         if not m or m.group("set") not in ENTITY_SETS:
             raise ServiceLayerError(404, "-1000", f"Resource not found for the segment '{path}'")
-        es = ENTITY_SETS[m.group("set")]
+        es = self.emu.user_fields.entity_set(m.group("set"))
         if es.name == "EventSubscriptions":
             self.emu.webhooks.require_enabled()
         key_text, rest = m.group("key"), m.group("rest")
@@ -158,12 +173,12 @@ class ServiceLayer:
             await asyncio.sleep(s["login_delay"])
         if not isinstance(body, dict):
             raise bad_request("Invalid login request")
-        if body.get("CompanyDB") != s["company"]:
-            raise ServiceLayerError(401, "-1102", f"Company database '{body.get('CompanyDB')}' "
-                                    "not found or no access")
+        if body.get("CompanyDB") != s["company"]:  # same text as a wrong password, as recorded
+            self.emu.stats.failed_logins += 1
+            raise ServiceLayerError(401, "-306", LOGIN_FAILED)
         if body.get("UserName") != s["user"] or body.get("Password") != s["password"]:
             self.emu.stats.failed_logins += 1
-            raise ServiceLayerError(401, "100000027", "Login failed")
+            raise ServiceLayerError(401, "-304", LOGIN_FAILED)
         session = self.emu.sessions.open(s["user"], s["company"])
         self.emu.stats.logins += 1
         payload = {
@@ -192,7 +207,10 @@ class ServiceLayer:
             body = decode_json(req.body)
             if es.name == "EventSubscriptions":
                 await self.emu.webhooks.handshake_if_asked(body)
-            record = self.emu.writer.create(es, body)
+            if es is USER_FIELDS_MD:  # effective after a restart, as on a real server
+                record = self.emu.user_fields.declare(body, pending=True)
+            else:
+                record = self.emu.writer.create(es, body)
             location = f"{req.base_url}{es.name}({key_literal(es, record[es.key])})"
             prefer = req.headers.get("Prefer", "")
             for choice in ("return-no-content", "return=minimal"):
@@ -217,7 +235,7 @@ class ServiceLayer:
         if opts.count:
             head["@odata.count"] = len(keys)
         if opts.select:
-            rows = ",".join(_dumps({"@odata.etag": store.etag(table[k]),
+            rows = ",".join(_dumps({"@odata.etag": store.partial_etag(table[k], opts.select),
                                     **render(es, table[k], opts.select)}) for k in selected)
         else:
             rows = ",".join(self._fragment(es, table[k]) for k in selected)
@@ -243,9 +261,10 @@ class ServiceLayer:
     # single entities ---------------------------------------------------------
     def _entity_payload(self, es: EntitySet, record: dict, req: SLRequest,
                         select: list[str] | None = None) -> dict:
+        store = self.emu.store
         return {
             "@odata.context": f"{req.base_url}$metadata#{es.name}/$entity",
-            "@odata.etag": self.emu.store.etag(record),
+            "@odata.etag": store.partial_etag(record, select) if select else store.etag(record),
             **render(es, record, select),
         }
 
@@ -256,20 +275,21 @@ class ServiceLayer:
             if record is None:
                 raise not_found()
             opts = query.parse_options(es, [(k, v) for k, v in req.params if k == "$select"])
+            if opts.select:  # no ETag header, and the body's etag is not one for If-Match
+                return json_response(200, self._entity_payload(es, record, req, opts.select))
             headers = [("ETag", store.etag(record))]
-            if opts.select:
-                return json_response(200, self._entity_payload(es, record, req, opts.select),
-                                     headers)
             ctx = _dumps(f"{req.base_url}$metadata#{es.name}/$entity")
             text = '{"@odata.context":' + ctx + "," + self._fragment(es, record)[1:]
             return SLResponse(200, text.encode("utf-8", "replace"),
                               [("Content-Type", JSON), *headers])
+        if es is USER_FIELDS_MD and req.method != "GET":
+            raise unsupported(req.method)
         if req.method in ("PATCH", "PUT", "MERGE"):
             body = decode_json(req.body)
             replace_lines = req.headers.get("B1S-ReplaceCollectionsOnPatch", "").lower() == "true"
-            record = writer.update(es, key, body, req.headers.get("If-Match"),
-                                   replace=req.method == "PUT", replace_lines=replace_lines)
-            return SLResponse(204, b"", [("ETag", store.etag(record))])
+            writer.update(es, key, body, req.headers.get("If-Match"),
+                          replace=req.method == "PUT", replace_lines=replace_lines)
+            return SLResponse(204)  # no ETag header, as recorded
         if req.method == "DELETE":
             writer.delete(es, key)
             return SLResponse(204)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -71,7 +72,16 @@ class EntityStore:
 
     @staticmethod
     def etag(record: dict) -> str:
-        return f'W/"{record.get("__v", 0):016x}"'
+        """The ETag of a whole entity: ``W/"<40 hex>"`` as real servers send."""
+        digest = hashlib.sha1(f"v{record.get('__v', 0)}".encode()).hexdigest()
+        return f'W/"{digest}"'
+
+    @staticmethod
+    def partial_etag(record: dict, select: list[str]) -> str:
+        """The body ETag of a read with ``$select``: it looks like an ETag but, as on a real
+        server, never matches ``If-Match`` (read the whole entity before an update)."""
+        text = f"v{record.get('__v', 0)}|" + ",".join(select)
+        return f'W/"{hashlib.sha1(text.encode()).hexdigest()}"'
 
     # writes ------------------------------------------------------------------
     def allocate(self, set_name: str) -> tuple[int, int]:

@@ -152,7 +152,8 @@ def launch_emulator(data_dir: Path, args: list[str], seed: dict | None = None) -
 
 @pytest.fixture(scope="session")
 def sapb1_emulator(tmp_path_factory):
-    emu = launch_emulator(tmp_path_factory.mktemp("sapb1"), ["--webhook-retry-scale", "0.01"], None)
+    emu = launch_emulator(tmp_path_factory.mktemp("sapb1"),
+                          ["--webhook-retry-scale", "0.01", "--seed", "demo"], None)
     yield emu
     emu.stop()
 

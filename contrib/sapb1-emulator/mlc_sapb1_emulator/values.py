@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from .errors import invalid_property, invalid_value
-from .schema import EntitySet, Field, enum_long
+from .errors import bad_request, invalid_property, invalid_value
+from .schema import COLLECTION_KEYS, EntitySet, Field, enum_long
 
 DATE_RE = re.compile(
     r"^(\d{4}-\d{2}-\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
@@ -39,14 +39,21 @@ def _encodable(text: str) -> bool:
     return True
 
 
-def is_udf(name: str) -> bool:
-    return name.startswith("U_") and len(name) > 2 and name.replace("_", "a").isalnum()
-
-
 def coerce(f: Field, value: object, type_name: str) -> object:
     """Check one input value against its field and return the stored form."""
     if value is None:
         return None
+    out = _coerce_kind(f, value, type_name)
+    if f.size is not None and isinstance(out, str) and len(out) > f.size:
+        raise bad_request(f"Value too long in property '{f.name}' of '{type_name}'")
+    if f.valid_values and str(value) not in {v for v, _ in f.valid_values}:
+        listed = ", ".join(f"'{v}' - '{d}'" for v, d in f.valid_values)
+        raise bad_request(f"'{value}' is not a valid value for property '{f.name}'. "
+                          f"The valid values are: {listed}", "-1004")
+    return out
+
+
+def _coerce_kind(f: Field, value: object, type_name: str) -> object:
     kind = f.kind
     if kind == "str" and isinstance(value, str) and _encodable(value):
         return value
@@ -77,12 +84,7 @@ def coerce_fields(
         if name.startswith("@odata.") or name.startswith("odata."):
             continue
         f = fields.get(name)
-        if f is None:
-            if is_udf(name) and not isinstance(value, dict | list):
-                if isinstance(value, str) and not _encodable(value):
-                    raise invalid_value(name, type_name)
-                out[name] = value
-                continue
+        if f is None:  # user fields too: only those declared in UserFieldsMD exist
             raise invalid_property(name, type_name)
         if f.read_only:
             continue
@@ -92,7 +94,7 @@ def coerce_fields(
             if not isinstance(value, list):
                 raise invalid_value(name, type_name)
             line_fields = {lf.name: lf for lf in f.lines}
-            keep = {"LineNum"} if "LineNum" in line_fields else set()
+            keep = set(COLLECTION_KEYS.get(name, ())) & set(line_fields)
             out[name] = [_coerce_line(line_fields, item, f.line_type, keep) for item in value]
             continue
         out[name] = coerce(f, value, type_name)
@@ -103,12 +105,9 @@ def _coerce_line(fields: dict[str, Field], item: object, type_name: str, keep: s
     if not isinstance(item, dict):
         raise invalid_value(type_name, type_name)
     line = coerce_fields(fields, item, type_name)
-    for name in keep:  # LineNum selects the line to update in a PATCH
-        if name in item:
-            v = item[name]
-            if not isinstance(v, int) or isinstance(v, bool):
-                raise invalid_value(name, type_name)
-            line[name] = v
+    for name in keep:  # the member's key selects the member to update in a PATCH
+        if item.get(name) is not None:
+            line[name] = coerce(fields[name], item[name], type_name)
     return line
 
 
@@ -126,10 +125,21 @@ def render_value(f: Field | None, value: object) -> object:
     if f.kind == "date":
         return f"{value}T00:00:00Z"
     if f.kind == "lines":
-        return [
-            {k: render_value(_line_field(f, k), v) for k, v in line.items()} for line in value
-        ]
+        return [_render_line(f, line) for line in value]
     return value
+
+
+def _render_line(f: Field, line: dict) -> dict:
+    out = {k: render_value(_line_field(f, k), v) for k, v in line.items() if _shown(f, k)}
+    for lf in f.lines:  # user fields declared after the line was written: null
+        if lf.name.startswith("U_") and lf.name not in line:
+            out[lf.name] = None
+    return out
+
+
+def _shown(f: Field, name: str) -> bool:
+    """Stored user fields no longer declared are not served."""
+    return not name.startswith("U_") or _line_field(f, name) is not None
 
 
 def _line_field(f: Field, name: str) -> Field | None:
@@ -142,5 +152,12 @@ def _line_field(f: Field, name: str) -> Field | None:
 def render(entity_set: EntitySet, record: dict, select: list[str] | None = None) -> dict:
     """The JSON form of a stored record (without annotations)."""
     by_name = entity_set.by_name
-    names = select if select else [k for k in record if not k.startswith("__")]
+    if select:
+        names = select
+    else:
+        names = [k for k in record if not k.startswith("__")
+                 and (not k.startswith("U_") or k in by_name)]
+        # every declared field is served, null when the record predates it
+        names += [f.name for f in entity_set.fields
+                  if f.name.startswith("U_") and f.name not in record]
     return {n: render_value(by_name.get(n), record.get(n)) for n in names}

@@ -96,7 +96,7 @@ def test_statistics_count_logins_requests_and_errors(sapb1_emulator_factory):
     assert stats["requests"]["GET BusinessPartners"] == 1
     assert stats["requests"]["GET BusinessPartners(key)"] == 2
     assert stats["requests"]["POST Login"] == 2
-    assert stats["errors"]["404 -2028"] == 2 and stats["errors"]["401 100000027"] == 1
+    assert stats["errors"]["404 -2028"] == 2 and stats["errors"]["401 -304"] == 1
     assert stats["sessions_active"] == 1
     emu.admin_json("POST", "stats/reset")
     assert emu.admin_json("GET", "stats")["requests_total"] == 0

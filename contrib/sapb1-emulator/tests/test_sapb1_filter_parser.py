@@ -1,10 +1,16 @@
 """Unit tests of the $filter grammar and compiler."""
 
+import dataclasses
+
 import pytest
 
 from mlc_sapb1_emulator.errors import ServiceLayerError
 from mlc_sapb1_emulator.query_filter import compile_filter
-from mlc_sapb1_emulator.schema import BUSINESS_PARTNERS, ORDERS
+from mlc_sapb1_emulator.schema import BUSINESS_PARTNERS, ORDERS, Field
+
+# business partners of a company that declared two user fields
+BP_SET = dataclasses.replace(BUSINESS_PARTNERS, fields=(
+    *BUSINESS_PARTNERS.fields, Field("U_SFId", "str"), Field("U_datetime", "str")))
 
 BP = {"CardCode": "C1", "CardName": "O'Brien & Co", "CardType": "cCustomer",
       "UpdateDate": "2024-05-02", "UpdateTime": "14:03:11", "CreditLimit": 500.0,
@@ -46,13 +52,14 @@ BP = {"CardCode": "C1", "CardName": "O'Brien & Co", "CardType": "cCustomer",
     ("U_datetime eq 'x'", False),  # a field name, not a literal prefix
 ])
 def test_filter_matches(expr, expected):
-    assert compile_filter(BUSINESS_PARTNERS, expr)(BP) is expected
+    assert compile_filter(BP_SET, expr)(BP) is expected
 
 
 @pytest.mark.parametrize("expr", [
     "CardCode eq", "CardCode eq 'x", "eq 'x'", "CardCode eq 'a' and", "(CardCode eq 'a'",
     "Nope eq 1", "CardType eq 'Z'", "CreditLimit gt 'abc'", "UpdateDate eq 'yesterday'",
     "startswith(CardCode)", "CardCode eq 'a'; DROP TABLE", "BPAddresses eq 1", "",
+    "U_SFId eq 'x'",  # a user field the company did not declare
 ])
 def test_malformed_filters_are_400(expr):
     with pytest.raises(ServiceLayerError) as info:

@@ -11,6 +11,12 @@ CompanyDB = "DEMODB1"
 UserName = "alice"
 Password = "s3cret"
 
+[[UserFieldsMD]]
+TableName = "OCRD"
+Name = "SFAccountId"
+Type = "db_Alpha"
+Size = 50
+
 [[BusinessPartners]]
 CardCode = "C100"
 CardName = "Toml Customer"

@@ -112,7 +112,7 @@ def test_malformed_queries_are_400_odata_errors(sl, params):
     r = sl.get("BusinessPartners", params=params)
     assert r.status_code == 400
     err = r.json()["error"]
-    assert set(err) == {"code", "message"} and isinstance(err["code"], str)
+    assert set(err) == {"code", "message", "details"} and isinstance(err["code"], str)
     assert "Traceback" not in r.text
 
 

@@ -6,7 +6,8 @@ import time
 import httpx
 import pytest
 
-INVALID = {"error": {"code": "301", "message": "Invalid session or session already timeout."}}
+INVALID = {"error": {"code": "301", "message": "Invalid session or session already timeout.",
+                     "details": [{"code": "", "message": ""}]}}
 CREDS = {"CompanyDB": "SBODEMOUS", "UserName": "manager", "Password": "manager"}
 
 
@@ -41,7 +42,7 @@ def test_wrong_credentials_rejected(sapb1_emulator, creds):
     c = sapb1_emulator.client()
     r = c.post("Login", json=creds)
     assert r.status_code == 401
-    assert set(r.json()["error"]) == {"code", "message"}
+    assert set(r.json()["error"]) == {"code", "message", "details"}
     assert "B1SESSION" not in r.headers.get("set-cookie", "")
 
 

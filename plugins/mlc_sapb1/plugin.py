@@ -1,0 +1,70 @@
+"""Hook implementations of the SAP B1 plugin (entry point ``sapb1``): settings, components,
+``hub ping`` and commands. The work lives in the modules these hooks name."""
+
+from __future__ import annotations
+
+from hub import hookimpl
+
+from .settings import SCHEMA, ServiceLayerSettings
+
+
+@hookimpl
+def hub_plugin_settings():
+    return SCHEMA
+
+
+_configured: dict = {}
+
+
+@hookimpl
+def hub_configure(settings):
+    ServiceLayerSettings.from_settings(settings)  # stops the hub (exit 3) naming the key
+    _configured["settings"] = settings
+
+
+@hookimpl
+def hub_register_sources(registry):
+    from .sources import BusinessPartnerPoller, IncomingPaymentPoller, InvoicePoller, OrderPoller
+
+    for cls in (BusinessPartnerPoller, OrderPoller, InvoicePoller, IncomingPaymentPoller):
+        registry.add(cls)
+
+
+@hookimpl
+def hub_register_sinks(registry):
+    from .sinks import BusinessPartnerSink, SalesOrderSink
+
+    registry.add(BusinessPartnerSink)
+    registry.add(SalesOrderSink)
+
+
+@hookimpl
+def hub_register_matchers(registry):
+    from .matchers import BusinessPartnerByCode, ItemByCode
+
+    registry.add(BusinessPartnerByCode)
+    registry.add(ItemByCode)
+
+
+@hookimpl
+def hub_ping(settings, flows):
+    from .ping import run_checks
+
+    return run_checks(settings, flows)
+
+
+@hookimpl
+def hub_register_routes(router):
+    from .webhooks import PATH, WebhookReceiver
+
+    settings = _configured.get("settings") or {}
+    receiver = WebhookReceiver(router.state, settings.get("webhook_key"), settings["company_db"])
+    router.add("GET", PATH, receiver)
+    router.add("POST", PATH, receiver)
+
+
+@hookimpl
+def hub_add_commands(cli):
+    from .commands import sapb1_group
+
+    cli.add_command(sapb1_group)
