@@ -152,6 +152,12 @@ def hub_ping(settings: dict[str, Any], flows: list[dict[str, Any]]) -> list[Chec
     ``source``, ``sink``, ``matcher``, ``mapping`` and each ``*_options`` table), so a plugin
     can check what they use (an implementation may leave ``flows`` out of its arguments).
 
+    ``flows`` lists the configured flows that use at least one of this plugin's components, so
+    the plugin can check what they need (objects, fields): one dict per flow with ``name`` and,
+    for each of its components the plugin provides, ``source``/``sink``/``matcher``/``mapping``
+    (the component's name) and ``<kind>_options`` (its options, defaults filled in). An
+    implementation may leave ``flows`` out of its signature.
+
     Called once per enabled plugin. Return a list of ``hub.Check`` (name, ok, detail); never
     raise for a failed check, report it. Checks must be bounded in time.
     """

@@ -138,7 +138,7 @@ def ping(state: State, as_json: bool) -> None:
     """Ask each enabled plugin to check its own system; exit 4 when any check fails."""
     hub = state.hub(required=True)
     hub.load_plugins(flows=False)
-    results = hub.host.ping(hub.settings)
+    results = hub.host.ping(hub.settings, hub.flows_by_plugin())
     failed = 0
     rows = []
     for plugin, checks in sorted(results.items()):
