@@ -28,12 +28,24 @@ DEFAULT_SETTINGS = {
     "webhook_retry_scale": 1.0,
     "webhook_ca_bundle": None,
     "webhook_timeout": 10.0,
+    # faults of a real landscape (see README, "Faults of a real landscape")
+    "max_concurrent_logins": None,  # more logins at once answer 500 code 299
+    "nodes": 1,  # logins are spread over this many nodes (ROUTEID=.node<n>)
+    "broken_nodes": [],  # nodes whose reads answer 500 code 407
 }
+
+
+def _node_list(value: object) -> list[int]:
+    if not isinstance(value, list) or not all(isinstance(n, int) and n > 0 for n in value):
+        raise ValueError("broken_nodes is a list of node numbers")
+    return value
+
 # Settings the admin API may change at run time.
 MUTABLE_SETTINGS = {
     "page_size": int, "login_delay": float, "max_body_bytes": int,
     "webhook_retry_scale": float, "webhook_ca_bundle": str, "webhook_timeout": float,
     "password": str, "user": str, "company": str,
+    "max_concurrent_logins": int, "nodes": int, "broken_nodes": _node_list,
 }
 STATE_FILE = "state.json"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from xml.sax.saxutils import quoteattr
 
-from .schema import ENTITIES_NS, ENTITY_SETS, ENUMS, EntitySet, Field
+from .schema import ENTITIES_NS, ENTITY_SETS, ENUMS, NAVIGATION, EntitySet, Field
 
 EDM = {"str": "Edm.String", "int": "Edm.Int32", "float": "Edm.Double", "date": "Edm.DateTimeOffset",
        "time": "Edm.TimeOfDay"}
@@ -51,11 +51,17 @@ def metadata_xml(entity_sets: tuple[EntitySet, ...] = tuple(ENTITY_SETS.values()
         out.append(f'  <ComplexType Name="{type_name}">')
         out.extend(_property(f, "    ") for f in lines)
         out.append("  </ComplexType>")
+    navigation: dict[str, dict] = {}
+    for es in entity_sets:
+        for name, (target, _) in NAVIGATION.get(es.name, {}).items():
+            navigation.setdefault(es.type_name, {})[name] = ENTITY_SETS[target].type_name
     for type_name, (key, fields) in entity_types.items():
         out.append(f'  <EntityType Name="{type_name}">')
         refs = "".join(f'<PropertyRef Name="{k}"/>' for k in key)
         out.append(f"    <Key>{refs}</Key>")
         out.extend(_property(f, "    ") for f in fields)
+        for name, target in navigation.get(type_name, {}).items():
+            out.append(f'    <NavigationProperty Name="{name}" Type="{ENTITIES_NS}.{target}"/>')
         out.append("  </EntityType>")
     out.append('  <EntityContainer Name="ServiceLayer">')
     for es in entity_sets:

@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from .errors import bad_request, invalid_filter, invalid_query_property
 from .query_filter import compile_filter
-from .schema import EntitySet
+from .schema import ENTITY_SETS, NAVIGATION, EntitySet
 from .store import EntityStore
 
 KNOWN_OPTIONS = {
@@ -29,6 +29,7 @@ class QueryOptions:
     top: int | None = None
     skip: int = 0
     count: bool = False
+    expand: list[tuple[str, list[str] | None]] | None = None  # (property, its $select)
 
 
 def _int_option(name: str, text: str) -> int:
@@ -37,12 +38,54 @@ def _int_option(name: str, text: str) -> int:
     return int(text)
 
 
-def _check_field(es: EntitySet, name: str) -> None:
-    if name not in es.by_name:
+def _check_field(es: EntitySet, name: str, navigation: bool = False) -> None:
+    if name not in es.by_name and not (navigation and name in NAVIGATION.get(es.name, {})):
         raise invalid_query_property(name)
 
 
-def parse_options(es: EntitySet, params: list[tuple[str, str]]) -> QueryOptions:
+EXPAND_ITEM = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\((.*)\))?\s*$")
+
+
+def _split_top_level(text: str) -> list[str]:
+    """Split on commas outside parentheses."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if ch == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return parts
+
+
+def parse_expand(es: EntitySet, value: str, sets: dict[str, EntitySet]) -> list:
+    """``BusinessPartner($select=CardName),...`` checked against the navigation properties."""
+    out = []
+    for part in _split_top_level(value):
+        m = EXPAND_ITEM.match(part)
+        if not m:
+            raise bad_request(f"Invalid $expand expression '{value}'", "201")
+        name, inner = m.group(1), m.group(2)
+        nav = NAVIGATION.get(es.name, {}).get(name)
+        if nav is None:
+            raise bad_request(f"Cannot expand invalid navigation property '{name}' for entity "
+                              f"type '{es.type_name}'", "201")
+        select = None
+        if inner:
+            option, _, names = inner.partition("=")
+            if option.strip() != "$select":
+                raise bad_request(f"Invalid $expand expression '{value}'", "201")
+            select = [n.strip() for n in names.split(",") if n.strip()]
+            for n in select:
+                _check_field(sets[nav[0]], n)
+        out.append((name, select))
+    return out
+
+
+def parse_options(es: EntitySet, params: list[tuple[str, str]],
+                  sets: dict[str, EntitySet] | None = None) -> QueryOptions:
+    """The query options of a request; ``sets`` (the emulator's entity sets) are needed to
+    check the ``$select`` of an expanded property."""
     opts = QueryOptions()
     seen = set()
     for name, value in params:
@@ -62,7 +105,7 @@ def parse_options(es: EntitySet, params: list[tuple[str, str]]) -> QueryOptions:
                 raise bad_request("Invalid $select expression")
             for n in names:
                 if n != "*":
-                    _check_field(es, n)
+                    _check_field(es, n, navigation=True)
             opts.select = None if "*" in names else names
         elif name == "$orderby":
             items = []
@@ -84,6 +127,8 @@ def parse_options(es: EntitySet, params: list[tuple[str, str]]) -> QueryOptions:
             if value not in ("true", "false"):
                 raise bad_request(f"Invalid value '{value}' for query option '$count'")
             opts.count = value == "true"
+        elif name == "$expand":
+            opts.expand = parse_expand(es, value, sets or ENTITY_SETS)
         elif name == "$inlinecount":
             opts.count = value == "allpages"
     return opts

@@ -230,6 +230,14 @@ ENTITY_SETS: dict[str, EntitySet] = {
               USER_FIELDS_MD)
 }
 
+# Navigation properties ($expand): entity set -> {property: (target entity set, foreign key)}.
+# DocumentLines and other collections are not navigation properties: they always come along.
+NAVIGATION: dict[str, dict[str, tuple[str, str]]] = {
+    "Orders": {"BusinessPartner": ("BusinessPartners", "CardCode")},
+    "Invoices": {"BusinessPartner": ("BusinessPartners", "CardCode")},
+    "IncomingPayments": {"BusinessPartner": ("BusinessPartners", "CardCode")},
+}
+
 # Entity sets whose writes are announced to webhook subscribers.
 WEBHOOK_OBJECTS = ("BusinessPartners", "Items", "Orders", "Invoices", "IncomingPayments")
 

@@ -16,7 +16,7 @@ from urllib.parse import unquote
 from . import query
 from .errors import ServiceLayerError, bad_request, invalid_session, not_found
 from .metadata import metadata_xml
-from .schema import ENTITY_SETS, USER_FIELDS_MD, EntitySet
+from .schema import ENTITY_SETS, NAVIGATION, USER_FIELDS_MD, EntitySet
 from .user_fields import check_key_parts, unsupported
 from .values import render
 
@@ -32,6 +32,7 @@ WWW_AUTHENTICATE = 'Basic realm="SAP Business One Service Layer"'
 
 ENTITY_ACTIONS = {"Close", "Cancel"}
 LOGIN_FAILED = "Fail to NONE-SSO login from SLD."
+BROKEN_NODE_TABLE = "@ZZVF_T"  # the table a misbehaving node was recorded complaining about
 
 
 @dataclass
@@ -111,6 +112,8 @@ def decode_json(body: bytes) -> object:
 class ServiceLayer:
     def __init__(self, emulator: Emulator) -> None:
         self.emu = emulator
+        self.logins_in_flight = 0
+        self._logins_started = 0
 
     async def handle(self, req: SLRequest) -> SLResponse:
         try:
@@ -125,6 +128,9 @@ class ServiceLayer:
         session = self.emu.sessions.touch(req.session_id)
         if session is None:
             raise invalid_session()
+        if req.method == "GET" and session.node in self.emu.settings["broken_nodes"]:
+            raise ServiceLayerError(  # a node with a broken table cache, as recorded
+                500, "407", f"Table definition not found for '{BROKEN_NODE_TABLE}'.")
         if path == "Logout":
             self.emu.sessions.close(session.session_id)
             return SLResponse(204)
@@ -169,6 +175,18 @@ class ServiceLayer:
             raise ServiceLayerError(405, "-1000", "Method not allowed")
         body = decode_json(req.body)
         s = self.emu.settings
+        limit = s["max_concurrent_logins"]
+        if limit is not None and self.logins_in_flight >= limit:
+            self.emu.stats.failed_logins += 1  # as recorded with 8 parallel logins
+            raise ServiceLayerError(500, "299", "SAML Login Failed")
+        self.logins_in_flight += 1
+        try:
+            return await self._login_checked(req, body)
+        finally:
+            self.logins_in_flight -= 1
+
+    async def _login_checked(self, req: SLRequest, body: object) -> SLResponse:
+        s = self.emu.settings
         if s["login_delay"] > 0:
             await asyncio.sleep(s["login_delay"])
         if not isinstance(body, dict):
@@ -179,7 +197,9 @@ class ServiceLayer:
         if body.get("UserName") != s["user"] or body.get("Password") != s["password"]:
             self.emu.stats.failed_logins += 1
             raise ServiceLayerError(401, "-304", LOGIN_FAILED)
-        session = self.emu.sessions.open(s["user"], s["company"])
+        node = self._logins_started % max(1, s["nodes"]) + 1  # round robin over the nodes
+        self._logins_started += 1
+        session = self.emu.sessions.open(s["user"], s["company"], node)
         self.emu.stats.logins += 1
         payload = {
             "@odata.context": f"{req.base_url}$metadata#B1Sessions/$entity",
@@ -189,7 +209,7 @@ class ServiceLayer:
         }
         resp = json_response(200, payload, [
             ("Set-Cookie", f"B1SESSION={session.session_id};HttpOnly;"),
-            ("Set-Cookie", "ROUTEID=.node1; path=/b1s"),
+            ("Set-Cookie", f"ROUTEID=.node{node}; path=/b1s"),
         ])
         resp.session_id = session.session_id
         return resp
@@ -223,7 +243,7 @@ class ServiceLayer:
 
     def _query(self, es: EntitySet, req: SLRequest) -> SLResponse:
         store = self.emu.store
-        opts = query.parse_options(es, req.params)
+        opts = query.parse_options(es, req.params, self.emu.user_fields.entity_sets())
         keys = query.matching_keys(store, es, opts)
         size, extra = query.page_size_from(req.headers, self.emu.settings["page_size"])
         selected, next_skip, next_top = query.page(keys, opts, size)
@@ -234,9 +254,8 @@ class ServiceLayer:
         head: dict = {"@odata.context": ctx}
         if opts.count:
             head["@odata.count"] = len(keys)
-        if opts.select:
-            rows = ",".join(_dumps({"@odata.etag": store.partial_etag(table[k], opts.select),
-                                    **render(es, table[k], opts.select)}) for k in selected)
+        if opts.select or opts.expand:
+            rows = ",".join(_dumps(self._row(es, table[k], opts)) for k in selected)
         else:
             rows = ",".join(self._fragment(es, table[k]) for k in selected)
         text = _dumps(head)[:-1] + ',"value":[' + rows + "]"
@@ -245,6 +264,25 @@ class ServiceLayer:
             text += ',"@odata.nextLink":' + _dumps(link)
         return SLResponse(200, (text + "}").encode("utf-8", "replace"),
                           [("Content-Type", JSON), *extra])
+
+    def _row(self, es: EntitySet, record: dict, opts: query.QueryOptions) -> dict:
+        """An entity shaped by ``$select`` and ``$expand``. As recorded, an expanded property
+        comes back only when ``$select`` is absent or names it."""
+        store = self.emu.store
+        navigation = NAVIGATION.get(es.name, {})
+        select = opts.select
+        row = {"@odata.etag": store.partial_etag(record, select) if select
+               else store.etag(record)}
+        row.update(render(es, record, None if select is None
+                          else [n for n in select if n not in navigation]))
+        for name, inner in opts.expand or ():
+            if select is not None and name not in select:
+                continue
+            target_name, foreign_key = navigation[name]
+            target = store.get(target_name, record.get(foreign_key))
+            target_set = self.emu.user_fields.entity_set(target_name)
+            row[name] = None if target is None else render(target_set, target, inner)
+        return row
 
     def _fragment(self, es: EntitySet, record: dict) -> str:
         """The JSON text of a whole entity with its ETag, cached per record version."""
@@ -259,13 +297,11 @@ class ServiceLayer:
         return text
 
     # single entities ---------------------------------------------------------
-    def _entity_payload(self, es: EntitySet, record: dict, req: SLRequest,
-                        select: list[str] | None = None) -> dict:
-        store = self.emu.store
+    def _entity_payload(self, es: EntitySet, record: dict, req: SLRequest) -> dict:
         return {
             "@odata.context": f"{req.base_url}$metadata#{es.name}/$entity",
-            "@odata.etag": store.partial_etag(record, select) if select else store.etag(record),
-            **render(es, record, select),
+            "@odata.etag": self.emu.store.etag(record),
+            **render(es, record),
         }
 
     async def _entity(self, es: EntitySet, key: object, req: SLRequest) -> SLResponse:
@@ -274,10 +310,15 @@ class ServiceLayer:
             record = store.get(es.name, key)
             if record is None:
                 raise not_found()
-            opts = query.parse_options(es, [(k, v) for k, v in req.params if k == "$select"])
-            if opts.select:  # no ETag header, and the body's etag is not one for If-Match
-                return json_response(200, self._entity_payload(es, record, req, opts.select))
-            headers = [("ETag", store.etag(record))]
+            opts = query.parse_options(
+                es, [(k, v) for k, v in req.params if k in ("$select", "$expand")],
+                self.emu.user_fields.entity_sets())
+            # with $select: no ETag header, and the body's etag is not one for If-Match
+            headers = [] if opts.select else [("ETag", store.etag(record))]
+            if opts.select or opts.expand:
+                ctx = f"{req.base_url}$metadata#{es.name}/$entity"
+                return json_response(200, {"@odata.context": ctx,
+                                           **self._row(es, record, opts)}, headers)
             ctx = _dumps(f"{req.base_url}$metadata#{es.name}/$entity")
             text = '{"@odata.context":' + ctx + "," + self._fragment(es, record)[1:]
             return SLResponse(200, text.encode("utf-8", "replace"),

@@ -12,6 +12,7 @@ class Session:
     session_id: str
     user: str
     company: str
+    node: int = 1  # the load-balancer node the session lives on (ROUTEID)
     last_seen: float = field(default_factory=time.monotonic)
 
 
@@ -29,8 +30,8 @@ class SessionRegistry:
             return self.timeout_seconds
         return self.timeout_minutes * 60.0
 
-    def open(self, user: str, company: str) -> Session:
-        s = Session(str(uuid.uuid4()), user, company)
+    def open(self, user: str, company: str, node: int = 1) -> Session:
+        s = Session(str(uuid.uuid4()), user, company, node)
         self._sessions[s.session_id] = s
         return s
 

@@ -60,7 +60,7 @@ def field_of(row: dict) -> Field:
     kind = FIELD_KINDS[row["Type"]]
     if kind == "date" and row.get("SubType") == "st_Time":
         kind = "time"
-    size = row.get("EditSize") or row.get("Size") if row["Type"] == "db_Alpha" else None
+    size = (row.get("EditSize") or row.get("Size")) if row["Type"] == "db_Alpha" else None
     valid = tuple((v.get("Value"), v.get("Description")) for v in row.get("ValidValuesMD") or ())
     f = Field("U_" + row["Name"], kind, size=size, valid_values=valid)
     default = row.get("DefaultValue")

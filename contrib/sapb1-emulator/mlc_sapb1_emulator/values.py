@@ -152,7 +152,7 @@ def _line_field(f: Field, name: str) -> Field | None:
 def render(entity_set: EntitySet, record: dict, select: list[str] | None = None) -> dict:
     """The JSON form of a stored record (without annotations)."""
     by_name = entity_set.by_name
-    if select:
+    if select is not None:
         names = select
     else:
         names = [k for k in record if not k.startswith("__")

@@ -3,6 +3,8 @@ in a PATCH."""
 
 import re
 
+import pytest
+
 from mlc_sapb1_emulator.testing import unique_code as unique
 
 ETAG_RE = re.compile(r'^W/"[0-9a-f]{40}"$')
@@ -189,3 +191,41 @@ def test_patch_of_document_lines_appends_or_updates_by_line_num(sl, customer):
     assert r.status_code == 204
     assert [(x["LineNum"], x["ItemCode"]) for x in sl.get(url).json()["DocumentLines"]] == [
         (0, items[1])]
+
+
+def test_expand_business_partner_of_documents(sl, customer):
+    code, items = customer
+    order = sl.post("Orders", json={"CardCode": code,
+                                    "DocumentLines": [{"ItemCode": items[0]}]}).json()
+    one = sl.get(f"Orders({order['DocEntry']})",
+                 params={"$expand": "BusinessPartner($select=CardName,CardType)"})
+    assert one.status_code == 200, one.text
+    assert one.json()["BusinessPartner"] == {"CardName": f"Cust {code}", "CardType": "cCustomer"}
+    assert one.json()["DocumentLines"] and one.headers["ETag"] == one.json()["@odata.etag"]
+    params = {"$filter": f"DocEntry eq {order['DocEntry']}",
+              "$select": "DocEntry,BusinessPartner", "$expand": "BusinessPartner"}
+    row = sl.get("Orders", params=params).json()["value"][0]
+    assert row["DocEntry"] == order["DocEntry"] and row["BusinessPartner"]["CardCode"] == code
+    assert "DocumentLines" not in row
+    # with a $select that leaves the navigation property out, it does not come back
+    row = sl.get("Orders", params=params | {"$select": "DocEntry"}).json()["value"][0]
+    assert set(row) == {"@odata.etag", "DocEntry"}
+    assert 'NavigationProperty Name="BusinessPartner"' in sl.get("$metadata").text
+
+
+@pytest.mark.parametrize("path,expand,type_name", [
+    ("Orders", "DocumentLines", "Document"),
+    ("Orders", "Nothing($select=CardName)", "Document"),
+    ("BusinessPartners", "BusinessPartner", "BusinessPartner"),
+])
+def test_expand_of_an_invalid_navigation_property_is_400(sl, path, expand, type_name):
+    r = sl.get(path, params={"$expand": expand})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "201"
+    name = expand.split("(")[0]
+    assert r.json()["error"]["message"] == (
+        f"Cannot expand invalid navigation property '{name}' for entity type '{type_name}'")
+
+
+def test_expand_select_of_an_unknown_property_is_400(sl):
+    r = sl.get("Orders", params={"$expand": "BusinessPartner($select=Nope)"})
+    assert r.status_code == 400 and r.json()["error"]["message"] == "Property 'Nope' is invalid"

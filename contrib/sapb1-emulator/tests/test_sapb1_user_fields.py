@@ -187,6 +187,9 @@ def test_definitions_survive_a_process_restart(tmp_path):
     try:
         r = emu.session().post("BusinessPartners", json={"CardCode": "CL1", "U_Later": "yes"})
         assert r.status_code == 201 and r.json()["U_Later"] == "yes"
+        emu.admin_json("POST", "reset")  # forgets the entities, not the company's fields
+        r = emu.session().post("BusinessPartners", json={"CardCode": "CL1", "U_Later": "again"})
+        assert r.status_code == 201 and r.json()["U_Later"] == "again"
     finally:
         emu.stop()
 
