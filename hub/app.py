@@ -34,7 +34,8 @@ class FlowParts:
     mapping: Mapping
 
     def all(self) -> list[Component]:
-        return [c for c in (self.source, self.matcher, self.mapping, self.sink) if c is not None]
+        """In opening order: the sink opens before the mapping, which may check it."""
+        return [c for c in (self.source, self.matcher, self.sink, self.mapping) if c is not None]
 
 
 class Hub:
@@ -211,7 +212,7 @@ class Hub:
         else:
             ctx = ComponentContext(flow.name, "hub", {}, self.stopping, logging.getLogger("hub"))
             mapping = IdentityMapping(ctx, {})
-        return FlowParts(
+        parts = FlowParts(
             config=flow,
             source=self._make(c.sources, flow.source, flow, flow.source_options),
             sink=self._make(c.sinks, flow.sink, flow, flow.sink_options),
@@ -220,3 +221,6 @@ class Hub:
             else None,
             mapping=mapping,
         )
+        if hasattr(mapping, "bind_sink"):  # a mapping that checks the target (hub.declarative)
+            mapping.bind_sink(parts.sink)
+        return parts

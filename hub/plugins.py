@@ -158,6 +158,9 @@ class PluginHost:
         ):
             for plugin, fn in self._impls(hook):
                 fn(registry=Registry(kind, plugin, into))
+        from .mapping import DeclarativeMapping  # shipped with the core, usable by every flow
+
+        Registry(Mapping, "hub", out.mappings).add(DeclarativeMapping)
         return out
 
     def ping(

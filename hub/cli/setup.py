@@ -139,6 +139,10 @@ def ping(state: State, as_json: bool) -> None:
     hub = state.hub(required=True)
     hub.load_plugins(flows=False)
     results = hub.host.ping(hub.settings, hub.flows_by_plugin())
+    from ..mapping.ping import mapping_checks
+
+    if mapping := mapping_checks(hub):
+        results["mappings"] = mapping
     failed = 0
     rows = []
     for plugin, checks in sorted(results.items()):

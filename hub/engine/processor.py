@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from ..app import FlowParts
 from ..components import Record, SinkItem, WriteResult, content_hash
-from ..errors import FatalError, RecordError, RetriableError
+from ..errors import FatalError, RecordError, RetriableError, SkipRecord
 from ..plugins import PluginHost
 from ..secrets import redact_text
 from ..store import DONE, PARKED, PENDING, SKIPPED, Event, LinkWrite, Outcome, Store
@@ -75,6 +75,9 @@ class BatchProcessor:
         attempts = r.attempts + 1
         if isinstance(exc, FatalError):
             raise exc
+        if isinstance(exc, SkipRecord):
+            events.append(Event("skipped", summary={"step": step, "reason": _error_text(exc)}))
+            return Outcome(r, SKIPPED, attempts, events=events)
         if isinstance(exc, RecordError):
             exc.for_record(r.ref)
             reason = _error_text(exc)
