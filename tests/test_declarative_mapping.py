@@ -329,3 +329,32 @@ def test_a_bad_rule_stops_hub_sync_with_exit_3(hubenv):
     res = hubenv.run("sync", "things")
     assert res.returncode == 3
     assert "flows.things.mapping_options.fields.Title: no value map 'stages'" in res.stderr
+
+
+def test_matcher_and_sink_errors_are_led_by_the_record_label():
+    m = make({"label": "Name", "fields": {"X": "Name"}})
+    exc = m.explain(record(OPPORTUNITY), RecordError("no business partner 'C-77'", field="F"))
+    assert str(exc) == (
+        "field 'F': Opportunity 006000000000001AAA 'Acme renewal': no business partner 'C-77'"
+    )
+    plain = make({"fields": {"X": "Name"}})
+    same = RecordError("x")
+    assert plain.explain(record(OPPORTUNITY), same) is same
+
+
+def test_records_the_mapping_skips_are_not_matched(hubenv):
+    hubenv.write_changes([
+        {"id": "S1", "payload": {"Name": "skip me", "match": False, "wanted": False}},
+        {"id": "P1", "payload": {"Name": "no counterpart", "match": False, "wanted": True}},
+    ])  # fmt: skip
+    cfg = hubenv.write_config(flow={"mapping": "hub.declarative", "matcher": "hubtest.match"})
+    with open(cfg, "a") as fh:
+        fh.write(
+            '[flows.things.mapping_options]\nwhen = {path = "wanted", equals = true}\n'
+            'label = "Name"\n[flows.things.mapping_options.fields]\nTitle = "Name"\n'
+        )
+    res = hubenv.run("sync", "things", "--json")
+    assert res.returncode == 4, res.stderr  # P1 parked by the matcher, S1 skipped before it
+    summary = json.loads(res.stdout)
+    assert (summary["parked"], summary["unchanged"]) == (1, 1)
+    assert "'no counterpart': no counterpart in the target" in summary["parked_reasons"][0]

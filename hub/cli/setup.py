@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 from cryptography.fernet import Fernet
 
+from ..examples import EXAMPLES, render
 from ..plugins import PluginHost
 from ..store import Store
 from ..vault import KEY_ENV, write_key_file
@@ -61,8 +62,14 @@ path = "{data_dir}/demo-out"
     help="Data directory to write into the config (default: ./hub-data beside it).",
 )
 @click.option("--force", is_flag=True, help="Overwrite an existing config file.")
+@click.option(
+    "--example",
+    type=click.Choice(sorted(EXAMPLES)),
+    help="Write this example instead of the demo plugin's: sapb1-salesforce is the three "
+    "flows between SAP Business One and Salesforce.",
+)
 @pass_state
-def init(state: State, data_dir: Path | None, force: bool) -> None:
+def init(state: State, data_dir: Path | None, force: bool, example: str | None) -> None:
     """Write a commented example config, a new vault key (mode 0600) and an empty store.
 
     The config goes to --config, $HUB_CONFIG, or ./hub.toml.
@@ -73,7 +80,8 @@ def init(state: State, data_dir: Path | None, force: bool) -> None:
         raise click.ClickException(f"{path} exists; use --force to overwrite it")
     data_dir = (data_dir or path.parent / "hub-data").expanduser().resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(EXAMPLE_CONFIG.format(data_dir=data_dir), encoding="utf-8")
+    text = render(example, str(data_dir)) if example else EXAMPLE_CONFIG.format(data_dir=data_dir)
+    path.write_text(text, encoding="utf-8")
     click.echo(f"wrote {path}")
     data_dir.mkdir(parents=True, exist_ok=True)
     cfg = state.config()

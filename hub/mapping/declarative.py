@@ -75,15 +75,20 @@ class DeclarativeMapping(Mapping):
         return getattr(self.sink, "system", None) or None
 
     # -- mapping -------------------------------------------------------------------------------
-    def map(self, record: Record, match: dict[str, Any]) -> dict[str, Any]:
-        payload = record.payload
+    def accepts(self, record: Record) -> None:
+        """Raise SkipRecord when the record does not meet ``when`` (the core asks before
+        matching, so a skipped record costs no look-up)."""
         for cond in self.rules.when:
-            if not self._holds(cond, payload):
+            if not self._holds(cond, record.payload):
                 test = cond.test.replace("_", " ")
                 raise SkipRecord(
                     f"{self._describe(record)}: not mapped, the condition "
                     f"{cond.path} {test} {cond.value!r} does not hold"
                 )
+
+    def map(self, record: Record, match: dict[str, Any]) -> dict[str, Any]:
+        payload = record.payload
+        self.accepts(record)
         out: dict[str, Any] = {}
         system = self.sink_system()
         for rule in self.rules.fields:
@@ -144,6 +149,16 @@ class DeclarativeMapping(Mapping):
         what = self.opts.get("object_label") or record.object_type
         label = tf.get_path(record.payload, self.opts["label"]) if self.opts.get("label") else None
         return f"{what} {record.external_id}" + (f" {label!r}" if label else "")
+
+    def explain(self, record: Record, exc: RecordError) -> RecordError:
+        """A matcher's or sink's RecordError, led by what the record is (``Opportunity 006...
+        'Acme renewal': ...``) when ``label`` or ``object_label`` is set."""
+        if not (self.opts.get("label") or self.opts.get("object_label")):
+            return exc
+        prefix = self._describe(record)
+        if exc.reason.startswith(prefix):
+            return exc
+        return RecordError(f"{prefix}: {exc.reason}", field=exc.field, record=exc.record)
 
     def _fail(self, record: Record, rule: FieldRule, where: str | None, why: str) -> RecordError:
         origin = rule.origin
