@@ -89,7 +89,7 @@ def demo(directory: Path, keep_running: bool, timeout: float) -> None:
                 f"CA {run.sf.ca_path}, pid {run.sf.process.pid}")  # fmt: skip
             say(f"    curl --cacert {run.sf.ca_path} {run.sf.instance_url}"
                 "/emulator/records/Opportunity")  # fmt: skip
-            say(f"  hub run (HUB_CONFIG={run.config}) keeps them aligned; stop them with "
+            say(f"  keep them aligned: HUB_CONFIG={run.config} hub run; stop the emulators: "
                 f"kill {run.sap.process.pid} {run.sf.process.pid}")  # fmt: skip
         else:
             say("Both emulators are stopped with their state saved; start them again with:")

@@ -11,6 +11,10 @@ from ..errors import HubError
 log = logging.getLogger(__name__)
 
 
+def one_line(text: str) -> str:
+    return text.replace(":\n  - ", ": ").replace("\n  - ", "; ")
+
+
 def mapping_checks(hub: Any) -> list[Check]:
     """One check per enabled flow using a mapping that can check its target: the rules are
     read, the flow's sink is opened (it logs in) and asked for its fields, then closed."""
@@ -27,7 +31,7 @@ def mapping_checks(hub: Any) -> list[Check]:
         try:
             parts = hub.flow_parts(name)
         except HubError as exc:
-            checks.append(Check(label, False, str(exc)))
+            checks.append(Check(label, False, one_line(str(exc))))
             continue
         sink, mapping = parts.sink, parts.mapping
         try:
@@ -37,7 +41,7 @@ def mapping_checks(hub: Any) -> list[Check]:
                 Check(label, True, f"every mapped field exists on the target ({sink.name})")
             )
         except HubError as exc:
-            checks.append(Check(label, False, str(exc)))
+            checks.append(Check(label, False, one_line(str(exc))))
         except Exception as exc:  # a plugin's bug is a failed check, not a crash
             checks.append(Check(label, False, f"{type(exc).__name__}: {exc}"))
         finally:
