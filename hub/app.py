@@ -13,7 +13,7 @@ from typing import Any
 from . import secrets
 from .components import Component, ComponentContext, IdentityMapping, Mapping, Matcher, Sink, Source
 from .config import PLUGIN_CORE_KEYS, FlowConfig, HubConfig, fail
-from .errors import ConfigError
+from .errors import ConfigError, HubError
 from .plugin_state import PluginState
 from .plugins import Components, PluginHost, PluginInfo, discover
 from .settings import Problem, validate
@@ -196,6 +196,17 @@ class Hub:
             state=self.plugin_state(plugin),
         )
         return cls(ctx, values)
+
+    def status_warnings(self) -> list[str]:
+        """What enabled plugins warn about for ``hub status``; nothing if they cannot load."""
+        try:
+            if not self.host.plugins:
+                self.load_plugins(flows=False)
+            pairs = self.host.status_warnings(self.settings, self.plugin_state)
+        except HubError as exc:
+            log.debug("no plugin warnings for hub status: %s", exc)
+            return []
+        return [f"{plugin}: {text}" for plugin, text in pairs]
 
     def plugin_state(self, plugin: str) -> PluginState:
         """``plugin``'s state kept across restarts (see ``hub.plugin_state``)."""

@@ -129,6 +129,16 @@ def hub_register_routes(router: Router) -> None:
 
 
 @hookspec
+def hub_status_warnings(settings: dict[str, Any], state: Any) -> list[str]:
+    """Warnings for ``hub status`` about this plugin's system (e.g. "the webhook subscription
+    is Exceptional"), from what the plugin recorded in its ``state`` while running.
+
+    Called once per enabled plugin by ``hub status``; make no network calls here. Return a
+    list of short sentences (empty when all is well).
+    """
+
+
+@hookspec
 def hub_add_commands(cli: click.Group) -> None:
     """Add click commands to the ``hub`` command line with ``cli.add_command(cmd)``.
 

@@ -195,6 +195,17 @@ class PluginHost:
             fn(router=Router(plugin, state_of(plugin), found))
         return found
 
+    def status_warnings(self, settings_by_plugin: dict[str, dict[str, Any]], state_of: Any):
+        """``(plugin, warning)`` pairs for ``hub status``; a failing plugin is logged."""
+        out: list[tuple[str, str]] = []
+        for plugin, fn in self._impls("hub_status_warnings"):
+            try:
+                notes = fn(settings=settings_by_plugin.get(plugin, {}), state=state_of(plugin))
+                out += [(plugin, str(n)) for n in notes or []]
+            except Exception:
+                log.exception("plugin %r failed in hub_status_warnings", plugin)
+        return out
+
     def add_commands(self, cli: Any) -> None:
         self.pm.hook.hub_add_commands(cli=cli)
 

@@ -14,8 +14,9 @@ def things(n):
     return [{"id": f"K{i:03d}", "payload": {"n": i}} for i in range(1, n + 1)]
 
 
-def batch_config(hubenv, batch_size):
-    hubenv.write_config(flow={"matcher": "hubtest.batch_match", "batch_size": batch_size})
+def batch_config(hubenv, batch_size, **flow):
+    flow = {"matcher": "hubtest.batch_match", "batch_size": batch_size, **flow}
+    hubenv.write_config(flow=flow)
     text = hubenv.config.read_text().replace(
         'plugin_modules = ["hubtest_plugin"]',
         'plugin_modules = ["hubtest_plugin", "hubtest_batch_matcher"]',
@@ -74,9 +75,12 @@ def test_default_match_batch_loops_over_match():
 @pytest.mark.parametrize("wrong", [[], [{"x": 1}] * 3])
 def test_a_wrong_number_of_results_fails_the_batch(hubenv, wrong, monkeypatch):
     hubenv.write_changes(things(2))
-    batch_config(hubenv, 10)
+    batch_config(hubenv, 10, retry_base=60.0, retry_cap=60.0)  # no second attempt in this pass
     monkeypatch.setattr(hubtest_batch_matcher.BatchMatcher, "match_batch", lambda self, r: wrong)
     hub = hubenv.load_hub()
     Engine(hub, ["things"], workers=1).sync_once()
-    assert {r.status for r in InboxRecord.select()} == {"pending"}
+    rows = list(InboxRecord.select())
+    assert {r.status for r in rows} == {"pending"}
+    errors = [r.last_error for r in rows if r.last_error]
+    assert errors and all(f"returned {len(wrong)} results for" in e for e in errors)
     assert hubenv.writes() == []

@@ -54,11 +54,19 @@ def status(state: State, as_json: bool) -> None:
                 ],
             }
         )
+    warnings = hub.status_warnings()
     if as_json:
         emit_json(
-            {"store": store.describe(), "schema_version": store.schema_version(), "flows": rows}
+            {
+                "store": store.describe(),
+                "schema_version": store.schema_version(),
+                "flows": rows,
+                "warnings": warnings,
+            }
         )
         return
+    for w in warnings:
+        click.echo(f"warning: {w}", err=True)
     click.echo(f"store: {store.describe()} (schema version {store.schema_version()})")
     if not rows:
         click.echo("no flows configured and nothing stored yet")

@@ -98,6 +98,9 @@ class ServiceLayerClient:
         )
         self._count_lock = threading.Lock()
         self.requests = 0
+        httpx_log = logging.getLogger("httpx")
+        if httpx_log.level == logging.NOTSET:  # one INFO line per request would flood the log
+            httpx_log.setLevel(logging.WARNING)
 
     def close(self) -> None:
         self.session.save()
@@ -127,6 +130,7 @@ class ServiceLayerClient:
                     f"SAP B1 refused a fresh session for {method} {path}: {code} {message}"
                 )
         self.session.touch(ticket)
+        log.debug("SAP B1 %s %s -> %s", method, path, resp.status_code)
         return _checked(resp, method, path)
 
     def _send(self, method, url, ticket: SessionTicket, json_body, content, headers):

@@ -37,7 +37,7 @@ def subscriptions(as_json: bool) -> None:
     """Show the company's event subscriptions and each one's State."""
     from .subscriptions import subscriptions as list_subs
 
-    client, sl, _ = _client_and_settings()
+    client, sl, hub = _client_and_settings()
     rows = [
         {
             "id": s.get("WebhookID"),
@@ -56,6 +56,9 @@ def subscriptions(as_json: bool) -> None:
             click.echo(f"{mark} {r['id']}  {r['state']:<12} {r['events']:>3} events  {r['url']}")
         if not rows:
             click.echo("no event subscriptions")
+    from .subscriptions import find_subscription, record_state
+
+    record_state(hub.plugin_state("sapb1"), find_subscription(client, sl.webhook_url))
     ours = [r for r in rows if r["hub"]]
     if ours and ours[0]["state"] not in ("Active", "A"):
         click.echo(f"warning: the hub's subscription is {ours[0]['state']}", err=True)
@@ -80,6 +83,9 @@ def subscribe() -> None:
     if not entities:
         raise ConfigError("no enabled flow reads from an sapb1 source: nothing to subscribe to")
     action, entry = do_subscribe(client, sl.webhook_url, sl.webhook_key, entities)
+    from .subscriptions import record_state
+
+    record_state(hub.plugin_state("sapb1"), entry)
     click.echo(
         f"{action} subscription {entry.get('WebhookID')} ({entry.get('State')}) for "
         f"{', '.join(entities)} -> {sl.webhook_url}"

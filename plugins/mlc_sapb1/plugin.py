@@ -68,3 +68,10 @@ def hub_add_commands(cli):
     from .commands import sapb1_group
 
     cli.add_command(sapb1_group)
+
+
+@hookimpl
+def hub_status_warnings(settings, state):
+    from .subscriptions import status_warnings
+
+    return status_warnings(state)

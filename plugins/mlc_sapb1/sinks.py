@@ -16,6 +16,7 @@ from . import odata
 from .batch import BatchWrite, PartResponse
 from .connection import shared_client
 from .errors import ServiceLayerError, record_error
+from .startup import check_at_start
 
 REPLACE_COLLECTIONS = {"B1S-ReplaceCollectionsOnPatch": "true"}
 LOOKUP_CHUNK = 50
@@ -32,6 +33,12 @@ class ChangesetSink(Sink):
 
     def open(self) -> None:
         self.client = shared_client(self.context.settings, getattr(self.context, "state", None))
+        fields = [self.key_field, *self.lookup_fields, *self.start_fields()]
+        check_at_start(self.client, f"sink {self.name}", self.entity_set, fields)
+
+    def start_fields(self) -> list[str]:
+        """Fields checked at start-up besides the key and look-up fields."""
+        return []
 
     def close(self) -> None:
         """Keep the shared session's last use for the next run (see ``session``)."""
@@ -158,8 +165,8 @@ class SalesOrderSink(ChangesetSink):
     }
 
     def open(self) -> None:
-        super().open()
         self.key_field = odata.name(self.opts["key_field"])
+        super().open()
 
     def key_of(self, item: SinkItem) -> str:
         return item.record.external_id
@@ -196,6 +203,9 @@ class BusinessPartnerSink(ChangesetSink):
             list, default=[], help="fields the hub writes (default: every mapped field)"
         ),
     }
+
+    def start_fields(self) -> list[str]:
+        return [odata.name(f) for f in self.opts["owned_fields"]]
 
     def key_of(self, item: SinkItem) -> str:
         from hub import RecordError

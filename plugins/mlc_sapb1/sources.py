@@ -16,13 +16,16 @@ import datetime as dt
 import json
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from hub import Change, ChangeBatch, Setting, Source, content_hash
+from hub import Change, ChangeBatch, HubError, Setting, Source, content_hash
 
 from . import odata
 from .connection import shared_client
 from .hints import drain_hints
+from .startup import check_at_start
+from .subscriptions import check_and_record
 
 
 def _state(component) -> Any:
@@ -43,19 +46,34 @@ class ServiceLayerSource(Source):
         ),
     }
     _last_poll = 0.0
+    _last_watch = 0.0
 
     def _reconcile_due(self) -> bool:
         """Webhook hints are read every pass; the polling query at most every
-        ``reconcile_every`` seconds (0: every pass)."""
+        ``reconcile_every`` seconds (0: every pass). A due pass also looks at the hub's webhook
+        subscription (at most every 5 minutes), so a stopped one is logged and shown by
+        ``hub status``."""
         every = self.opts.get("reconcile_every") or 0.0
         now = time.monotonic()
         if every and self._last_poll and now - self._last_poll < every:
             return False
         self._last_poll = now
+        settings = self.context.settings
+        if settings.get("webhook_key") and settings.get("webhook_url"):
+            if not self._last_watch or now - self._last_watch >= SUBSCRIPTION_CHECK_EVERY:
+                self._last_watch = now
+                try:
+                    check_and_record(self.client, settings["webhook_url"], _state(self))
+                except HubError as exc:
+                    self.log.info("could not read the webhook subscription: %s", exc)
         return True
 
     def open(self) -> None:
         self.client = shared_client(self.context.settings, _state(self))
+        select = (
+            list(self._params().get("$select", "").split(",")) if self.opts.get("select") else []
+        )
+        check_at_start(self.client, f"source {self.name}", self.entity_set, select)
 
     def close(self) -> None:
         """Keep the shared session's last use for the next run (see ``session``)."""
@@ -93,6 +111,7 @@ class ServiceLayerSource(Source):
 # one window (an initial load stamped in one minute) are partly read again next pass: the hub
 # then finds them unchanged against its links and makes no sink call.
 MAX_SEEN = 2000
+SUBSCRIPTION_CHECK_EVERY = 300.0
 HASH_CHARS = 16
 
 
@@ -108,12 +127,32 @@ class UpdateStampPoller(ServiceLayerSource):
         if not self._reconcile_due():
             return
         cp = json.loads(checkpoint) if checkpoint else {}
-        seen: dict[str, list[str]] = cp.get("seen", {})
-        mark = cp.get("mark")  # "YYYY-MM-DD HH:MM:SS" as the server reported it
+        window = _Window(cp.get("mark"), cp.get("seen", {}))
+        start_mark = window.mark
+        newest = self._newest_stamp()
+        yield from self._read_window(start_mark, window)
+        if newest is not None and window.newest_read > newest:
+            # a record changed while this pass was paging: it moved to the end of the order
+            # and may have shifted another past a page boundary; read the window once more
+            # (what was already read is recognised by its hash and not sent again)
+            self.log.info("%s: records changed during the pass; reading again", self.name)
+            yield from self._read_window(start_mark, window)
+
+    def _newest_stamp(self) -> str | None:
+        """The newest update stamp on the server as this pass starts."""
+        params = {
+            "$select": f"{self.key_field},UpdateDate,UpdateTime",
+            "$orderby": "UpdateDate desc,UpdateTime desc",
+            "$top": 1,
+        }
+        rows = self.client.get(self.entity_set, params).get("value") or []
+        return _stamp(rows[0]) if rows else None
+
+    def _read_window(self, start_mark: str | None, w: _Window) -> Iterator[ChangeBatch]:
         overlap = dt.timedelta(minutes=self.opts["overlap_minutes"])
         params = {**self._params(), "$orderby": f"UpdateDate,UpdateTime,{self.key_field}"}
-        if mark:
-            start = dt.datetime.fromisoformat(mark) - overlap
+        if start_mark:
+            start = dt.datetime.fromisoformat(start_mark) - overlap
             day, minute = start.date().isoformat(), start.strftime("%H:%M")
             params["$filter"] = (
                 f"UpdateDate gt {odata.literal(day)} or "
@@ -125,19 +164,34 @@ class UpdateStampPoller(ServiceLayerSource):
                 key = str(row[self.key_field])
                 digest = content_hash(row)[:HASH_CHARS]
                 stamp = _stamp(row)
-                if key in seen and seen[key][0] == digest:
+                w.newest_read = max(w.newest_read, stamp)
+                if key in w.seen and w.seen[key][0] == digest:
                     continue
                 changes.append(Change(key, row))
-                seen[key] = [digest, stamp]
-                if stamp and (mark is None or stamp > mark):
-                    mark = stamp
-            if mark:
-                floor = (dt.datetime.fromisoformat(mark) - overlap - overlap).isoformat(" ")
-                seen = {k: v for k, v in seen.items() if v[1] >= floor}
-            if len(seen) > MAX_SEEN:  # bounded: the newest are kept
-                newest = sorted(seen.items(), key=lambda kv: kv[1][1])[-MAX_SEEN:]
-                seen = dict(newest)
-            yield ChangeBatch(changes, checkpoint=json.dumps({"mark": mark, "seen": seen}))
+                w.seen[key] = [digest, stamp]
+                if stamp and (w.mark is None or stamp > w.mark):
+                    w.mark = stamp
+            w.prune(overlap)
+            yield ChangeBatch(changes, checkpoint=w.checkpoint())
+
+
+@dataclass
+class _Window:
+    """The watermark and the hashes remembered from the overlap window."""
+
+    mark: str | None
+    seen: dict[str, list[str]]
+    newest_read: str = ""
+
+    def prune(self, overlap: dt.timedelta) -> None:
+        if self.mark:
+            floor = (dt.datetime.fromisoformat(self.mark) - 2 * overlap).isoformat(" ")
+            self.seen = {k: v for k, v in self.seen.items() if v[1] >= floor}
+        if len(self.seen) > MAX_SEEN:  # bounded: the newest are kept
+            self.seen = dict(sorted(self.seen.items(), key=lambda kv: kv[1][1])[-MAX_SEEN:])
+
+    def checkpoint(self) -> str:
+        return json.dumps({"mark": self.mark, "seen": self.seen})
 
 
 def _stamp(row: dict[str, Any]) -> str:

@@ -4,12 +4,18 @@
 from __future__ import annotations
 
 import json
+import logging
+import time
 from typing import Any
 
 from hub import ConfigError
 
 from . import odata
 from .client import ServiceLayerClient
+
+log = logging.getLogger("hub.plugin.sapb1")
+STATE_KEY = "subscription"
+ACTIVE = ("Active", "A")
 
 # events of each entity the plugin reads: BusinessObject as the Service Layer names it
 EVENTS = {
@@ -57,3 +63,41 @@ def subscribe(
     if existing.get("State") not in ("Active", "A"):
         client.post(f"{path}/Resume", None)
     return "updated", client.get(path)
+
+
+def record_state(state: Any, sub: dict[str, Any] | None) -> None:
+    """Keep the subscription's State for ``hub status`` (no network there)."""
+    if state is None or sub is None:
+        return
+    doc = {"id": str(sub.get("WebhookID")), "state": sub.get("State"), "checked_at": time.time()}
+    try:
+        state.set(STATE_KEY, json.dumps(doc))
+    except Exception as exc:
+        log.debug("could not keep the subscription state: %s", exc)
+
+
+def check_and_record(client: ServiceLayerClient, url: str | None, state: Any) -> None:
+    """Read the hub's subscription, keep its State, warn when it stopped."""
+    sub = find_subscription(client, url)
+    record_state(state, sub)
+    if sub is not None and sub.get("State") not in ACTIVE:
+        log.warning(
+            "SAP B1 webhook subscription %s is %s: deliveries stopped, polling continues "
+            "(run hub sapb1 subscribe to resume it)",
+            sub.get("WebhookID"),
+            sub.get("State"),
+        )
+
+
+def status_warnings(state: Any) -> list[str]:
+    raw = state.get(STATE_KEY) if state is not None else None
+    if not raw:
+        return []
+    doc = json.loads(raw)
+    if doc.get("state") in ACTIVE:
+        return []
+    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(doc.get("checked_at", 0)))
+    return [
+        f"webhook subscription {doc.get('id')} was {doc.get('state')} at {when}: deliveries "
+        "stopped, polling continues (hub sapb1 subscribe resumes it)"
+    ]

@@ -12,9 +12,11 @@ HERE = Path(__file__).parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
+from mlc_sapb1_emulator.testing import (  # noqa: E402,F401 - the emulator's fixtures
+    sapb1_emulator,
+    sapb1_emulator_factory,
+)
 from sapb1_fakes import FakeServiceLayer  # noqa: E402
-
-pytest_plugins = ["mlc_sapb1_emulator.testing"]
 
 
 @pytest.fixture

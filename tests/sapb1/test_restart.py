@@ -50,3 +50,24 @@ def test_an_expired_kept_session_costs_one_login(tmp_path, sapb1_emulator_factor
     res = hub.run("sync", "partners", "--full")
     assert res.returncode == 0, res.stderr
     assert logins(emu) == 2
+
+
+def test_hub_run_stops_at_start_on_refused_login_and_missing_udf(tmp_path, sapb1_emulator):
+    emu = sapb1_emulator
+    (tmp_path / "a").mkdir()
+    hub = SapHub(tmp_path / "a", emu, FLOW)
+    res = hub.run("run", SAP_TEST_PASSWORD="wrong-password", timeout=60)
+    assert res.returncode == 3, res.stderr
+    assert "login rejected" in res.stderr and "wrong-password" not in res.stderr
+    (tmp_path / "b").mkdir()
+    flows = """
+[flows.orders]
+source = "demo.generator"
+sink = "sapb1.sales_order"
+[flows.orders.sink_options]
+key_field = "U_NotOnThisCompany"
+"""
+    hub = SapHub(tmp_path / "b", emu, flows)
+    res = hub.run("run", timeout=60)
+    assert res.returncode == 3, res.stderr
+    assert "U_NotOnThisCompany" in res.stderr

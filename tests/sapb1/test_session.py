@@ -220,3 +220,17 @@ def test_the_client_trusts_only_the_configured_ca(tmp_path):
     client = ServiceLayerClient(settings(ca_bundle=str(pem)))
     assert client.http._transport._pool._ssl_context.cert_store_stats()["x509_ca"] == 1
     assert client.http._trust_env is False
+
+
+def test_requests_are_not_logged_at_info_and_nothing_secret_at_debug(fake_sl, caplog):
+    import logging
+
+    fake_sl.routes[("GET", "Orders")] = ok
+    with caplog.at_level(logging.DEBUG):
+        client = fake_sl.client()
+        client.get("Orders", {"$filter": "CardCode eq 'C1'"})
+    info = [r for r in caplog.records if r.levelno >= logging.INFO and r.name == "httpx"]
+    assert info == []
+    text = caplog.text
+    assert "s3cret-pw" not in text
+    assert client.session.ticket().session_id not in text

@@ -18,7 +18,8 @@ def emu(tmp_path_factory):
 
     seed = {
         "UserFieldsMD": [
-            {"TableName": "ORDR", "Name": "SFOpportunityId", "Type": "db_Alpha", "Size": 50}
+            {"TableName": "ORDR", "Name": "SFOpportunityId", "Type": "db_Alpha", "Size": 50},
+            {"TableName": "ORDR", "Name": "ShortNote", "Type": "db_Alpha", "Size": 10},
         ],
         "BusinessPartners": [
             {"CardCode": "SNK-C1", "CardName": "Acme", "CardType": "cCustomer", "Currency": "##",
@@ -149,13 +150,22 @@ def test_business_partner_upsert_writes_only_owned_fields(emu):
     assert sink.client.get(odata.key_path("BusinessPartners", new_code))["CardName"] == "New One"
 
 
-def test_missing_key_field_udf_stops_the_flow(emu):
+def test_missing_key_field_udf_stops_at_start(emu):
+    from hub import ConfigError
+
+    with pytest.raises(ConfigError) as err:
+        component(SalesOrderSink, emu, {"key_field": "U_NoSuchField"})
+    assert "U_NoSuchField" in str(err.value) and "sink sapb1.sales_order" in str(err.value)
+
+
+def test_key_field_missing_while_running_stops_the_flow(emu):
     from hub import FatalError
 
-    sink = component(SalesOrderSink, emu, {"key_field": "U_NoSuchField"})
+    sink = component(SalesOrderSink, emu)
+    sink.key_field = "U_RemovedSinceStart"
     with pytest.raises(FatalError) as err:
         sink.write([item(unique_code("OPP"), order())])
-    assert "U_NoSuchField" in str(err.value)
+    assert "U_RemovedSinceStart" in str(err.value)
 
 
 def test_orders_keyed_by_a_declared_udf(emu):
@@ -175,3 +185,11 @@ def test_unanswered_partner_patch_is_sent_again(emu):
     assert res.error is None and res.target_id == "SNK-C1"
     bp = sink.client.get(odata.key_path("BusinessPartners", "SNK-C1"))
     assert bp["CardName"] == "After a drop"
+
+
+def test_a_field_too_long_is_parked_naming_the_field(emu):
+    sink = component(SalesOrderSink, emu)
+    key = unique_code("OPP")
+    (res,) = sink.write([item(key, {**order(), "U_ShortNote": "x" * 11})])
+    assert isinstance(res.error, RecordError) and res.error.field == "U_ShortNote"
+    assert "too long" in str(res.error).lower()

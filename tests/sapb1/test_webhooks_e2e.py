@@ -81,6 +81,19 @@ path = "{out}"
         ping = hub.run("ping", "--json", **env)
         checks = {c["check"]: c for c in json.loads(ping.stdout) if c["plugin"] == "sapb1"}
         assert checks["webhook subscription"]["ok"], checks
+        status = hub.run("status", "--json", **env)
+        assert json.loads(status.stdout)["warnings"] == []
+
+        # SAP stops delivering: ping fails, subscriptions exits 4, status warns
+        assert sl.post(f"EventSubscriptions('{ours['id']}')/Pause").status_code in (200, 204)
+        ping = hub.run("ping", "--json", **env)
+        assert ping.returncode == 4
+        checks = {c["check"]: c for c in json.loads(ping.stdout) if c["plugin"] == "sapb1"}
+        assert "Inactive" in checks["webhook subscription"]["detail"]
+        assert hub.run("sapb1", "subscriptions", **env).returncode == 4
+        status = hub.run("status", **env)
+        assert status.returncode == 0 and "warning: sapb1: webhook subscription" in status.stderr
+        assert "Inactive" in status.stderr
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(30)

@@ -29,3 +29,9 @@ def test_hub_plugin_entry_point_is_declared():
     assert ep.value == "mlc_sapb1_emulator.plugin"
     source = (Path(mlc_sapb1_emulator.__file__).parent / "plugin.py").read_text()
     assert "def hub_emulator_commands():" in source and "return [sapb1]" in source
+
+
+def test_seed_names_a_file_or_a_bundled_seed(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "mlc_sapb1_emulator", "--data-dir", str(tmp_path),
+                        "--seed", "no-such-seed"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "no-such-seed" in r.stderr and "demo" in r.stderr
