@@ -48,6 +48,17 @@ def origin_client(change_origin: str | None) -> str | None:
     return None
 
 
+def flat_name(name: str) -> str:
+    """A change event's compound sub-field as the REST field it is: ``BillingAddress.City`` ->
+    ``BillingCity``, ``Name.FirstName`` -> ``FirstName``; other names unchanged."""
+    parent, _, sub = name.partition(".")
+    if not sub:
+        return name
+    if parent.endswith("Address"):
+        return parent[: -len("Address")] + sub
+    return sub if parent == "Name" else name
+
+
 def ordered(events: list[tuple[bytes, dict, dict, Any]]) -> list[tuple[bytes, dict, dict, Any]]:
     """Transactions in the order they first appear; within one, by ``sequenceNumber``."""
     first_seen: dict[str, int] = {}
@@ -173,7 +184,7 @@ class CdcReader:
         if not self.echo_fields:
             return True
         changed = set(field_names(schema, header.get("changedFields"))) - SYSTEM_FIELDS
-        return changed <= self.echo_fields
+        return all(f in self.echo_fields or flat_name(f) in self.echo_fields for f in changed)
 
     def _events(self, events: Any, cp: SourceCheckpoint) -> Iterator[ChangeBatch]:
         decoded = self.decode(events)

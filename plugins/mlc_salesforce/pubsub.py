@@ -20,6 +20,7 @@ import random
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -51,7 +52,7 @@ class PubSubClient:
     def __init__(self, endpoint: str, token: OrgToken, ca_bundle: str | None) -> None:
         self.endpoint = endpoint
         self.token = token
-        root = open(ca_bundle, "rb").read() if ca_bundle else None  # noqa: SIM115
+        root = Path(ca_bundle).read_bytes() if ca_bundle else None
         creds = grpc.ssl_channel_credentials(root_certificates=root)
         self.channel = grpc.secure_channel(
             endpoint, creds, options=[("grpc.max_receive_message_length", 64 * 1024 * 1024)]
@@ -179,8 +180,9 @@ class Subscription:
         while not self._closed.is_set():
             outbox: queue.Queue = queue.Queue()
             outbox.put(self._first_request())
-            stale = self.client.token.current().access_token
+            stale = ""
             try:
+                stale = self.client.token.current().access_token
                 self.connects += 1
                 self._call = self.client.stub.Subscribe(
                     self._requests(outbox), metadata=self.client.metadata(stale)
@@ -216,6 +218,10 @@ class Subscription:
                 if code == grpc.StatusCode.UNAUTHENTICATED:
                     self._refresh(stale)
                 reason = f"{code.name} {trailer}".strip()
+            except FatalError as exc:  # credentials rejected, TLS refused: no retry can help
+                self.items.put(StreamItem("fatal", detail=str(exc)))
+                self._closed.set()
+                return
             except Exception as exc:  # noqa: BLE001 - keep the subscription alive
                 reason = f"{type(exc).__name__}: {exc}"[:200]
             finally:

@@ -8,13 +8,15 @@ the checkpoint, which ``hub status`` shows).
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from collections.abc import Iterator
 from typing import ClassVar
 
 import grpc
 
-from hub import ChangeBatch, ConfigError, Setting, Source
+from hub import ChangeBatch, ConfigError, FatalError, Setting, Source
 
 from .cdc import CdcReader
 from .checkpoint import SourceCheckpoint
@@ -26,6 +28,7 @@ from .records import OBJECTS, RecordReader
 log = logging.getLogger(__name__)
 
 MODES = ("cdc", "poll", "auto")
+FIELD_PATH = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*$")
 NO_CDC = (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.PERMISSION_DENIED)
 
 
@@ -65,6 +68,12 @@ class SalesforceSource(Source):
     }
 
     def open(self) -> None:
+        for field in self.opts["fields"]:
+            if not isinstance(field, str) or not FIELD_PATH.match(field):
+                raise ConfigError(
+                    f"flow {self.context.flow}: source_options.fields: {field!r} is not a "
+                    "field's API name (such as SAP_Order_DocNum__c or Owner.Email)"
+                )
         self.conn = connect(self.context.settings)
         self.reader = RecordReader(self.conn.rest, OBJECTS[self.sobject], self.opts["fields"])
         self.poller = ModstampPoller(self.reader, self.opts["overlap_seconds"])
@@ -84,7 +93,7 @@ class SalesforceSource(Source):
             else:
                 ok, why = cdc_available(self.conn, self.topic)
                 if not ok and wanted == "cdc":
-                    raise ConfigError(
+                    raise FatalError(
                         f"flow {self.context.flow}: mode = 'cdc' but {self.topic} is not "
                         f"available ({why}); enable Change Data Capture for {self.sobject} "
                         f"or use mode = 'auto' or 'poll'"
@@ -100,6 +109,16 @@ class SalesforceSource(Source):
         return self.mode
 
     def read(self, checkpoint: str | None) -> Iterator[ChangeBatch]:
+        """Batches of the chosen mode; each checkpoint also carries the day's API usage and
+        budget (``api_usage``), so ``hub status`` shows them."""
+        for batch in self._read(checkpoint):
+            if batch.checkpoint:
+                data = json.loads(batch.checkpoint)
+                data["api_usage"] = self.conn.budget.describe()
+                batch.checkpoint = json.dumps(data, sort_keys=True, separators=(",", ":"))
+            yield batch
+
+    def _read(self, checkpoint: str | None) -> Iterator[ChangeBatch]:
         if not hasattr(self, "reader"):
             self.open()
         cp = SourceCheckpoint.load(checkpoint)

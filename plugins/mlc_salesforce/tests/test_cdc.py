@@ -9,7 +9,7 @@ from mlc_salesforce.sources import AccountSource, OpportunitySource
 from mlc_salesforce_emulator.testing import run_salesforce_emulator
 from sfplugin_support import context, options_for, plugin_settings
 
-from hub import ConfigError, FatalError
+from hub import FatalError
 
 
 class Foreign:
@@ -262,7 +262,7 @@ def test_mode_auto_falls_back_to_polling_and_cdc_refuses(tmp_path):
         strict = OpportunitySource(
             context(plugin_settings(emu)), options_for(OpportunitySource, mode="cdc")
         )
-        with pytest.raises(ConfigError) as err:
+        with pytest.raises(FatalError) as err:  # the flow stops and says what to enable
             list(strict.read(None))
         assert "Change Data Capture" in str(err.value)
 
@@ -343,5 +343,62 @@ def test_rejected_credentials_on_the_stream_stop_the_flow(emu):
         with pytest.raises(FatalError) as err:
             drain(src, cp)
         assert "invalid_client" in str(err.value)
+    finally:
+        src.close()
+
+
+def test_flow_control_asks_for_more_as_pending_runs_low(emu):
+    src = source(emu, batch=10)
+    try:
+        _, cp = drain(src, None)
+        sent = src.cdc.subscription.requests_sent
+        records = [
+            {"attributes": {"type": "Account"}, "Name": f"Flow {i}", "AccountNumber": f"F{i}"}
+            for i in range(35)
+        ]
+        results = Foreign(emu)(
+            "POST", "composite/sobjects", {"allOrNone": False, "records": records}
+        )
+        changes, _ = drain(src, cp)
+        assert [c.external_id for c in changes] == [r["id"] for r in results]
+        # ten at a time: without asking again only the first ten would ever arrive
+        assert src.cdc.subscription.requests_sent - sent >= 3
+    finally:
+        src.close()
+
+
+def test_token_lapsing_mid_stream_is_replaced_and_nothing_is_lost(tmp_path):
+    with run_salesforce_emulator(tmp_path / "sf", "--session-timeout", "600") as emu:
+        src = source(emu)
+        try:
+            _, cp = drain(src, None)
+            first = src.conn.token.current().access_token
+            emu.admin.set_clock(advance_seconds=900)  # the org's session timeout passes
+            rid = Foreign(emu).create("Account", Name="After expiry", AccountNumber="Z1")
+            changes, _ = drain(src, cp)
+            assert [c.external_id for c in changes] == [rid]
+            assert src.conn.token.current().access_token != first
+        finally:
+            src.close()
+
+
+def test_compound_sub_fields_compare_as_their_rest_fields():
+    from mlc_salesforce.cdc import flat_name
+
+    assert flat_name("BillingAddress.City") == "BillingCity"
+    assert flat_name("ShippingAddress.PostalCode") == "ShippingPostalCode"
+    assert flat_name("Name.LastName") == "LastName"
+    assert flat_name("Phone") == "Phone"
+
+
+def test_own_change_to_a_compound_field_listed_in_rest_form_is_suppressed(emu):
+    src = source(emu, echo_fields=["BillingCity"])
+    try:
+        _, cp = drain(src, None)
+        rid = Foreign(emu).create("Account", Name="Compound", AccountNumber="K1")
+        _, cp = drain(src, cp)
+        rest = org.build(plugin_settings(emu)).rest
+        rest.request("PATCH", f"sobjects/Account/{rid}", json={"BillingCity": "Lyon"})
+        assert drain(src, cp)[0] == [] and src.cdc.suppressed == 1
     finally:
         src.close()

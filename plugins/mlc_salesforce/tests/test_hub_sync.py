@@ -38,3 +38,4 @@ def test_hub_sync_with_cdc_returns_once_caught_up_and_resumes(tmp_path):
         assert flow["records"]["done"] == 6  # five by the initial load, one live
         checkpoint = json.loads(flow["sources"][0]["checkpoint"])
         assert checkpoint["mode"] == "cdc" and checkpoint["replay_id"]
+        assert "calls today" in checkpoint["api_usage"]  # usage and budget in hub status

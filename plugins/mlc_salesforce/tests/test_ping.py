@@ -98,3 +98,13 @@ def test_cdc_off_fails_and_says_what_happens(tmp_path):
     assert rows["cdc Account"]["ok"]
     assert not rows["cdc Opportunity"]["ok"]
     assert "mode auto polls instead" in rows["cdc Opportunity"]["detail"]
+
+
+def test_secret_and_token_never_appear_even_at_debug_level(emu, tmp_path):
+    cli = HubCli(tmp_path, plugin_settings(emu))
+    cli.flows = flows()
+    result = cli.run("--log-level", "DEBUG", "ping")
+    assert result.returncode == 0, result.stderr
+    output = result.stdout + result.stderr
+    assert emu.client_secret not in output
+    assert "!AR" not in output  # no access token (they read <org id>!AR...)

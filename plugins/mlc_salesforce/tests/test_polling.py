@@ -186,3 +186,35 @@ def test_values_with_quotes_and_backslashes_cannot_inject(emu):
     soql = f"SELECT Id, Name FROM Account WHERE AccountNumber = {quote(number)}"
     rows = list(rest.query_records(soql))
     assert [r["Name"] for r in rows] == ["O'Brien \\ Sons"]
+
+
+@pytest.mark.parametrize("field", ["Name FROM Account --", "X__c, (SELECT Id FROM Contacts)", "1x"])
+def test_source_fields_must_be_api_names(field):
+    from hub import ConfigError
+
+    src = AccountSource(context(unit()), options_for(AccountSource, fields=[field]))
+    with pytest.raises(ConfigError) as err:
+        src.open()
+    assert "source_options.fields" in str(err.value)
+
+
+def test_line_item_subquery_paging_is_followed_against_the_emulator(tmp_path):
+    with run_salesforce_emulator(tmp_path / "sf", "--child-page-size", "2") as org_emu:
+        org_emu.admin.post(
+            "/emulator/generate",
+            {
+                "accounts": 3,
+                "opportunities_per_account": 1,
+                "lines_per_opportunity": 5,
+                "products": 7,
+            },
+        )
+        src = _source(OpportunitySource, org_emu)
+        changes, _ = _drain(src, None)
+        assert len(changes) == 3
+        assert [len(c.payload["OpportunityLineItems"]) for c in changes] == [5, 5, 5]
+        ids = {li["Id"] for c in changes for li in c.payload["OpportunityLineItems"]}
+        assert len(ids) == 15  # every line once, none repeated across pages
+        again = src.reader.by_ids([changes[0].external_id])  # the CDC re-read path
+        lines = again[0]["OpportunityLineItems"]["records"]
+        assert len(lines) == 5
