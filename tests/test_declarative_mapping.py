@@ -358,3 +358,21 @@ def test_records_the_mapping_skips_are_not_matched(hubenv):
     summary = json.loads(res.stdout)
     assert (summary["parked"], summary["unchanged"]) == (1, 1)
     assert "'no counterpart': no counterpart in the target" in summary["parked_reasons"][0]
+
+
+def test_dry_run_shows_skipped_records_as_skip(hubenv):
+    hubenv.write_changes([
+        {"id": "W1", "payload": {"Name": "won", "IsWon": True}},
+        {"id": "O1", "payload": {"Name": "open", "IsWon": False}},
+    ])  # fmt: skip
+    cfg = hubenv.write_config(flow={"mapping": "hub.declarative"})
+    with open(cfg, "a") as fh:
+        fh.write(
+            '[flows.things.mapping_options]\nwhen = {path = "IsWon", equals = true}\n'
+            '[flows.things.mapping_options.fields]\nTitle = "Name"\n'
+        )
+    res = hubenv.run("sync", "things", "--dry-run", "--json")
+    assert res.returncode == 0, res.stderr
+    plans = {p["external_id"]: p for p in json.loads(res.stdout)}
+    assert plans["W1"]["action"] == "create" and plans["W1"]["payload"] == {"Title": "won"}
+    assert plans["O1"]["action"] == "skip" and "IsWon equals True" in plans["O1"]["reason"]
