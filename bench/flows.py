@@ -171,7 +171,7 @@ def hub_side(side: Side, n_invoices: int, rate: float, n_changes: int) -> dict:
         sf_client_id="demo-client-id",
         sf_pubsub=side.sf.grpc_target,
         sf_ca=f'ca_bundle = "{side.sf.ca_path}"',
-        sap_poll="1",
+        sap_poll="30",  # the SAP side is not on the measured path
     )
     # the initial load reads by SOQL (polling); hub run then streams change events
     cfg.write_text(live.replace('mode = "auto"                #', 'mode = "poll"  #'))
