@@ -248,8 +248,9 @@ def test_idle_hub_costs_only_its_scheduled_polls(landscape):
     assert sf["total"] == 0, sf["by_route"]  # CDC streams: no REST call while nothing changes
     polled = {"GET Orders", "GET Invoices", "GET BusinessPartners"}
     assert set(sap) <= polled, sap  # no look-up, no write: only the pollers' queries
-    cycles = sap["GET Orders"]
-    assert all(cycles - 2 <= sap.get(k, 0) <= cycles + 2 for k in polled), sap
+    # each poller reads at its own pace, none more than another (no flow re-reads per record)
+    counts = [sap.get(k, 0) for k in polled]
+    assert min(counts) >= 2 and max(counts) <= 2 * min(counts) + 2, sap
 
 
 def test_ping_checks_mapped_fields_and_run_refuses_a_field_the_target_lacks(landscape):
