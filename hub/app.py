@@ -130,7 +130,7 @@ class Hub:
             self.host.configure(self.settings)
         except ConfigError as exc:
             raise ConfigError(f"configuration error in {cfg.path}:\n  - {exc}") from None
-        self.components = self.host.components()
+        self.components = self.host.with_builtins(self.host.components())
         self.host.flows = [dataclasses.asdict(f) for f in cfg.flows.values() if f.enabled]
         if flows:
             self._check_flows()

@@ -158,12 +158,17 @@ class PluginHost:
         ):
             for plugin, fn in self._impls(hook):
                 fn(registry=Registry(kind, plugin, into))
-        from .mapping import DeclarativeMapping  # shipped with the core, usable by every flow
+        return out
+
+    def with_builtins(self, comps: Components) -> Components:
+        """``comps`` plus the components shipped with the core, usable by every flow:
+        ``hub.declarative`` (a mapping) and ``hub.all_of`` (a matcher of matchers)."""
+        from .mapping import DeclarativeMapping
         from .matching import AllOfMatcher
 
-        Registry(Mapping, "hub", out.mappings).add(DeclarativeMapping)
-        Registry(Matcher, "hub", out.matchers).add(AllOfMatcher)
-        return out
+        Registry(Mapping, "hub", comps.mappings).add(DeclarativeMapping)
+        Registry(Matcher, "hub", comps.matchers).add(AllOfMatcher)
+        return comps
 
     def ping(
         self,
