@@ -159,11 +159,23 @@ class PluginHost:
                 fn(registry=Registry(kind, plugin, into))
         return out
 
+    def with_builtins(self, comps: Components) -> Components:
+        """``comps`` plus the components shipped with the core, usable by every flow:
+        ``hub.declarative`` (a mapping) and ``hub.all_of`` (a matcher of matchers)."""
+        from .mapping import DeclarativeMapping
+        from .matching import AllOfMatcher
+
+        Registry(Mapping, "hub", comps.mappings).add(DeclarativeMapping)
+        Registry(Matcher, "hub", comps.matchers).add(AllOfMatcher)
+        return comps
+
     def ping(
         self,
         settings_by_plugin: dict[str, dict[str, Any]],
         flows_by_plugin: dict[str, list[dict[str, Any]]] | None = None,
     ) -> dict[str, list[Check]]:
+        """``flows_by_plugin``: per plugin, the enabled flows using its components (none
+        without it)."""
         results: dict[str, list[Check]] = {}
         for impl in self.pm.hook.hub_ping.get_hookimpls():
             plugin, fn = impl.plugin_name, impl.function

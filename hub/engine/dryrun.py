@@ -14,7 +14,7 @@ from urllib.parse import unquote, urlparse
 
 from ..app import Hub
 from ..components import Record
-from ..errors import RecordError
+from ..errors import RecordError, SkipRecord
 from ..secrets import redact
 from ..store import Store
 from ..store.checks import check_change
@@ -76,8 +76,11 @@ def dry_run(hub: Hub, flow: str, *, full: bool = False) -> Iterator[dict[str, An
                 try:
                     prep = processor.prepare(r, links.get(ext), found[i])
                 except Exception as exc:
-                    action = "park" if isinstance(exc, RecordError) else "fail"
-                    plan.update(action=action, error=str(exc))
+                    if isinstance(exc, SkipRecord):
+                        plan.update(action="skip", reason=str(exc))
+                    else:
+                        action = "park" if isinstance(exc, RecordError) else "fail"
+                        plan.update(action=action, error=str(exc))
                 else:
                     if prep.superseded or prep.unchanged:
                         reason = SUPERSEDED if prep.superseded else UNCHANGED

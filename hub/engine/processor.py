@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from ..app import FlowParts
 from ..components import Record, SinkItem, WriteResult, content_hash
-from ..errors import FatalError, RecordError, RetriableError
+from ..errors import FatalError, RecordError, RetriableError, SkipRecord
 from ..plugins import PluginHost
 from ..secrets import redact_text
 from ..store import DONE, PARKED, PENDING, SKIPPED, Event, LinkWrite, Outcome, Store
@@ -106,7 +106,13 @@ class BatchProcessor:
         attempts = r.attempts + 1
         if isinstance(exc, FatalError):
             raise exc
+        if isinstance(exc, SkipRecord):
+            events.append(Event("skipped", summary={"step": step, "reason": _error_text(exc)}))
+            return Outcome(r, SKIPPED, attempts, events=events)
         if isinstance(exc, RecordError):
+            explain = getattr(self.parts.mapping, "explain", None)
+            if explain is not None:  # the mapping names the record as its users know it
+                exc = explain(r, exc)
             exc.for_record(r.ref)
             reason = _error_text(exc)
             events.append(
@@ -138,20 +144,36 @@ class BatchProcessor:
     def match_all(self, records: list[Record]) -> list[dict | BaseException]:
         """The matcher's results for ``records`` (one ``match_batch`` call), one per record."""
         matcher = self.parts.matcher
-        asked = [r for r in records if r.op != INVALID_OP]  # refused at ingest: never matched
-        if matcher is None or not asked:
+        if matcher is None or not records:
             return [{} for _ in records]
+        refused = self._refused(records)
+        wanted = [r for r, why in zip(records, refused, strict=True) if why is None]
         try:
-            results = list(matcher.match_batch(asked))
+            results = list(matcher.match_batch(wanted)) if wanted else []
         except Exception as exc:
-            results = [exc for _ in asked]
-        if len(results) != len(asked):
+            results = [exc for _ in wanted]
+        if len(results) != len(wanted):
             error = RetriableError(
-                f"matcher {matcher.name!r} returned {len(results)} results for {len(asked)}"
+                f"matcher {matcher.name!r} returned {len(results)} results for {len(wanted)}"
             )
-            results = [error for _ in asked]
-        by_id = {id(r): m for r, m in zip(asked, results, strict=True)}
-        return [by_id.get(id(r), {}) for r in records]
+            results = [error for _ in wanted]
+        found = iter(results)
+        return [why if why is not None else next(found) for why in refused]
+
+    def _refused(self, records: list[Record]) -> list[SkipRecord | dict | None]:
+        """Records the mapping would skip (``Mapping.accepts``) are not looked up at all, nor
+        changes refused at ingest (``prepare`` parks them)."""
+        accepts = getattr(self.parts.mapping, "accepts", None)
+        out: list[SkipRecord | dict | None] = []
+        for r in records:
+            if r.op == INVALID_OP:
+                out.append({})
+                continue
+            try:
+                out.append(None if accepts is None else accepts(r))
+            except SkipRecord as exc:
+                out.append(exc)
+        return out
 
     def prepare(
         self, record: Record, link: LinkInfo | None, match: dict | BaseException
