@@ -15,6 +15,7 @@ from .components import (
     Sink,
     SinkItem,
     Source,
+    TargetField,
     WriteResult,
     content_hash,
 )
@@ -24,6 +25,7 @@ from .errors import (
     HubError,
     RecordError,
     RetriableError,
+    SkipRecord,
     StoreError,
     VaultError,
 )
@@ -49,8 +51,10 @@ __all__ = [
     "Setting",
     "Sink",
     "SinkItem",
+    "SkipRecord",
     "Source",
     "StoreError",
+    "TargetField",
     "VaultError",
     "WriteResult",
     "content_hash",

@@ -32,7 +32,8 @@ class FlowParts:
     mapping: Mapping
 
     def all(self) -> list[Component]:
-        return [c for c in (self.source, self.matcher, self.mapping, self.sink) if c is not None]
+        """In opening order: the sink opens before the mapping, which may check it."""
+        return [c for c in (self.source, self.matcher, self.sink, self.mapping) if c is not None]
 
 
 class Hub:
@@ -148,6 +149,25 @@ class Hub:
         if problems:
             raise fail(self.config.path, problems)
 
+    def flows_by_plugin(self) -> dict[str, list[dict[str, Any]]]:
+        """For ``hub ping``: per plugin, the flows using its components, with their options."""
+        out: dict[str, dict[str, dict[str, Any]]] = {}
+        c = self.components
+        for flow in self.config.flows.values():
+            for kind, name, registry, opts in (
+                ("source", flow.source, c.sources, flow.source_options),
+                ("sink", flow.sink, c.sinks, flow.sink_options),
+                ("matcher", flow.matcher, c.matchers, flow.matcher_options),
+                ("mapping", flow.mapping, c.mappings, flow.mapping_options),
+            ):
+                if name is None or name not in registry:
+                    continue
+                plugin, cls = registry[name]
+                entry = out.setdefault(plugin, {}).setdefault(flow.name, {"name": flow.name})
+                entry[kind] = name
+                entry[f"{kind}_options"] = validate(opts, cls.options, f"flows.{flow.name}").values
+        return {plugin: list(flows.values()) for plugin, flows in out.items()}
+
     def _make(self, registry: dict, name: str, flow: FlowConfig, opts: dict[str, Any]):
         plugin, cls = registry[name]
         values = validate(opts, cls.options, f"flows.{flow.name}").values
@@ -187,7 +207,7 @@ class Hub:
         else:
             ctx = ComponentContext(flow.name, "hub", {}, self.stopping, logging.getLogger("hub"))
             mapping = IdentityMapping(ctx, {})
-        return FlowParts(
+        parts = FlowParts(
             config=flow,
             source=self._make(c.sources, flow.source, flow, flow.source_options),
             sink=self._make(c.sinks, flow.sink, flow, flow.sink_options),
@@ -196,3 +216,6 @@ class Hub:
             else None,
             mapping=mapping,
         )
+        if hasattr(mapping, "bind_sink"):  # a mapping that checks the target (hub.declarative)
+            mapping.bind_sink(parts.sink)
+        return parts
