@@ -109,12 +109,22 @@ class CdcReader:
     # -- reading -------------------------------------------------------------------------------
 
     def read(self, cp: SourceCheckpoint, stopping) -> Iterator[ChangeBatch]:
-        backfill = cp.replay_id is None
         if self.subscription is None or not self.subscription.alive():
             self.subscription = Subscription(
                 self.client, self.topic, cp.replay_bytes, batch=self.batch
             ).start()
-        if backfill:
+        try:
+            yield from self._read(cp, stopping)
+        except BaseException:
+            # what was not stored is read again: the next read resumes from the checkpoint
+            # (and repeats a backfill that did not finish)
+            self.close()
+            raise
+
+    def _read(self, cp: SourceCheckpoint, stopping) -> Iterator[ChangeBatch]:
+        assert self.subscription is not None
+        if cp.replay_id is None:
+            self._await_position()
             yield from self._backfill(cp, "no replay id stored")
         items = self.subscription.items
         deadline = time.monotonic() + self.catch_up_seconds
@@ -142,13 +152,20 @@ class CdcReader:
                     item.detail,
                 )
                 cp.replay_id = None
+                self._await_position()
                 yield from self._backfill(cp, item.detail)
                 deadline = time.monotonic() + self.catch_up_seconds
             elif item.kind == "fatal":
-                self.close()
                 raise FatalError(f"Pub/Sub {self.topic}: {item.detail}")
             else:
                 log.info("%s: %s", self.topic, item.detail)
+
+    def _await_position(self) -> None:
+        """Before a SOQL backfill, let the LATEST stream take its position (its first answer,
+        at most ``catch_up_seconds``), so a change committed meanwhile is read by one path or
+        the other."""
+        assert self.subscription is not None
+        self.subscription.ready.wait(self.catch_up_seconds)
 
     def _backfill(self, cp: SourceCheckpoint, why: str) -> Iterator[ChangeBatch]:
         """Poll ``SystemModstamp >= last commit time - overlap`` (everything when unknown)."""
@@ -210,7 +227,8 @@ class CdcReader:
                 continue
             for rid in ids:  # several recordIds: one change per record
                 wanted[rid] = "delete" if kind == "DELETE" else "read"
-        cp.replay_id = decoded[-1][0].hex() if decoded else cp.replay_id
+        if len(events):  # the stream's position: its last event, whatever the order above
+            cp.replay_id = events[-1].replay_id.hex()
         changes = self._changes(wanted)
         if overflow_from is not None:
             log.warning("%s: GAP_OVERFLOW; polling %s again", self.topic, self.entity)

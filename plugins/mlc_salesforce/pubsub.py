@@ -136,6 +136,7 @@ class Subscription:
         self.backoff_base, self.backoff_cap = backoff_base, backoff_cap
         self.items: queue.Queue[StreamItem] = queue.Queue()
         self._closed = threading.Event()
+        self.ready = threading.Event()  # the server answered: the stream has its position
         self._call: Any = None
         self._thread = threading.Thread(target=self._run, name=f"sf-pubsub{topic}", daemon=True)
         self.connects = 0
@@ -189,6 +190,7 @@ class Subscription:
                 )
                 for resp in self._call:
                     failures = 0
+                    self.ready.set()
                     if resp.events:
                         self.replay_id = resp.events[-1].replay_id
                         self.items.put(StreamItem("events", resp))
@@ -212,6 +214,7 @@ class Subscription:
                 if code == grpc.StatusCode.INVALID_ARGUMENT and any(
                     r in trailer for r in REPLAY_REFUSED
                 ):
+                    self.ready.clear()  # positioned again at LATEST by the next stream
                     self.items.put(StreamItem("replay_refused", detail=trailer))
                     self.replay_id = None
                     continue

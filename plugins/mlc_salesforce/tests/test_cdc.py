@@ -1,5 +1,7 @@
 """Change Data Capture against the emulator's Pub/Sub API, hard cases included."""
 
+import types
+
 import pytest
 import requests
 from mlc_salesforce import org
@@ -322,7 +324,8 @@ def test_an_event_with_several_record_ids_fans_out_in_one_query():
     delete = {**header, "changeType": "DELETE", "recordIds": ["001D"]}
     cdc.decode = lambda events: [(b"\x01", header, {}, None), (b"\x02", delete, {}, None)]
     cp = SourceCheckpoint()
-    (batch,) = list(cdc._events([object()], cp))
+    events = [types.SimpleNamespace(replay_id=b"\x02"), types.SimpleNamespace(replay_id=b"\x01")]
+    (batch,) = list(cdc._events(events, cp))
     assert [(c.external_id, c.op) for c in batch.changes] == [
         ("001A", "upsert"),
         ("001B", "upsert"),
@@ -330,7 +333,7 @@ def test_an_event_with_several_record_ids_fans_out_in_one_query():
         ("001D", "delete"),
     ]
     assert reader.asked == [["001A", "001B", "001C"]]
-    assert SourceCheckpoint.load(batch.checkpoint).replay_id == "02"
+    assert SourceCheckpoint.load(batch.checkpoint).replay_id == "01"  # the response's last
 
 
 def test_rejected_credentials_on_the_stream_stop_the_flow(emu):
@@ -402,3 +405,50 @@ def test_own_change_to_a_compound_field_listed_in_rest_form_is_suppressed(emu):
         assert drain(src, cp)[0] == [] and src.cdc.suppressed == 1
     finally:
         src.close()
+
+
+def test_events_whose_reread_fails_are_read_again_from_the_checkpoint(emu, live, monkeypatch):
+    from hub import RetriableError
+
+    src, cp = live
+    rid = Foreign(emu).create("Account", Name="Retry me", AccountNumber="Y1")
+    real = src.reader.by_ids
+
+    def failing(ids):
+        raise RetriableError("daily API budget reached")
+
+    monkeypatch.setattr(src.reader, "by_ids", failing)
+    with pytest.raises(RetriableError):
+        drain(src, cp)
+    monkeypatch.setattr(src.reader, "by_ids", real)
+    changes, _ = drain(src, cp)  # the stored checkpoint did not move: read again
+    assert [c.external_id for c in changes] == [rid]
+
+
+def test_a_failed_gap_backfill_is_repeated_on_the_next_read(emu, live, monkeypatch):
+    from hub import RetriableError
+
+    src, cp = live
+    src.close()
+    state = SourceCheckpoint.load(cp)
+    rid = Foreign(emu).create("Account", Name="Gap survivor", AccountNumber="V1")
+    state.replay_id = "ffffffffffffffff0000"  # refused: the gap must be polled
+    again = source(emu)
+    try:
+        again.open()
+        real = again.poller.poll
+        calls = []
+
+        def flaky(cp_):
+            calls.append(1)
+            if len(calls) == 1:
+                raise RetriableError("503 while polling the gap")
+            return real(cp_)
+
+        monkeypatch.setattr(again.poller, "poll", flaky)
+        with pytest.raises(RetriableError):
+            drain(again, state.dump())
+        changes, _ = drain(again, state.dump())  # the checkpoint did not move
+        assert rid in {c.external_id for c in changes}
+    finally:
+        again.close()
