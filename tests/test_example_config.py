@@ -11,7 +11,12 @@ FLOWS = {
     "orders-to-opportunities": ("sapb1.orders", "salesforce.opportunity_fields"),
     "accounts-to-partners": ("salesforce.accounts", "sapb1.business_partner"),
     "invoices-to-opportunities": ("sapb1.invoices", "salesforce.opportunity_fields"),
-    "partners-to-accounts": ("sapb1.business_partners", "salesforce.account_fields"),
+    "partners-to-accounts": ("sapb1.business_partners", "salesforce.account"),
+    # reference data and fulfilment
+    "items-to-products": ("sapb1.items", "salesforce.products"),
+    "fulfilment-to-opportunities": ("sapb1.order_fulfilment", "salesforce.opportunity_fields"),
+    "contacts-to-partners": ("salesforce.contacts", "sapb1.contact_person"),
+    "partner-contacts-to-contacts": ("sapb1.contact_persons", "salesforce.contact"),
 }
 
 
