@@ -71,6 +71,7 @@ class SalesforceWriteSink(Sink):
             raise ConfigError(
                 f"flow {self.context.flow}: the org has no {self.sobject} object ({self.name})"
             )
+        self.describe_fields()  # read once here (cached), not in the middle of a write
 
     def _ensure_open(self) -> None:
         if not hasattr(self, "conn"):
