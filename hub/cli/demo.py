@@ -35,7 +35,7 @@ def demo(directory: Path, keep_running: bool, timeout: float) -> None:
     prints what changed in both systems. Everything stays in --dir for `hub status`,
     `hub audit` and `hub replay`.
     """
-    from ..demo import report
+    from ..demo import refdata_report, report
     from ..demo import seed as demo_seed
     from ..demo.runner import DemoRun
 
@@ -66,6 +66,7 @@ def demo(directory: Path, keep_running: bool, timeout: float) -> None:
             f"  config {run.config} (hub init --example sapb1-salesforce), credentials in the vault"
         )
         before = report.take(run.sf, run.sap)
+        before_ref = refdata_report.take(run.sf, run.sap)
         say("Running the flows (hub run) until they converge ...")
         ok = run.run_flows(timeout, progress)
         if tty:
@@ -74,6 +75,8 @@ def demo(directory: Path, keep_running: bool, timeout: float) -> None:
         after = report.take(run.sf, run.sap)
         say("")
         say(report.render(before, after, run.parked()))
+        say("")
+        say(refdata_report.render(before_ref, refdata_report.take(run.sf, run.sap)))
         say("")
         state = "converged" if ok else f"did NOT converge within {timeout:.0f}s"
         say(f"Flows {state}; {time.monotonic() - t0:.1f}s in all.")

@@ -257,6 +257,7 @@ ACCOUNT_FIELDS = [
 # reference data: SAP price lists (the second feeds a "Partner" price book), a customer
 # entered in SAP only, and contact persons on each side
 PARTNER_PRICE_FACTOR = 0.9
+DELIVERED = {"h-xeno": "1Z999AA10123456784"}  # opportunity ref -> tracking number
 SAP_ONLY_PARTNER = ("C1021", "Harbor Clinics", "San Diego", "+1 619 555 0121")
 SF_CONTACTS = [("C1001", "Dana", "Whitfield", "dana.whitfield@acme.example", "+1 312 555 0199")]
 SAP_CONTACTS = [("C1002", "Ingrid", "Nilsen", "ingrid.nilsen@borealis.example", "+47 22 55 09 09")]
@@ -412,7 +413,7 @@ def sap_seed(opportunity_ids: dict[str, str], today: dt.date | None = None) -> d
             for number, first, last, mail, phone in SAP_CONTACTS
             if number == bp["CardCode"]
         ]  # fmt: skip
-    orders, invoices, payments = [], [], []
+    orders, deliveries, invoices, payments = [], [], [], []
     entry = 0
     for ref, number, name, _, _, _, items in OPPORTUNITIES:
         if ref not in HISTORY:
@@ -432,16 +433,23 @@ def sap_seed(opportunity_ids: dict[str, str], today: dt.date | None = None) -> d
                 "DocumentLines": [{"ItemCode": c, "Quantity": q} for c, q, _ in items],
             }
         )
+        based = [
+            {"BaseType": 17, "BaseEntry": entry, "BaseLine": n, "Quantity": q}
+            for n, (_, q, _) in enumerate(items)
+        ]
+        if ref in DELIVERED:  # shipped first (the delivery closes the order), then invoiced
+            deliveries.append(
+                {"CardCode": number, "DocDate": doc_date, "TrackingNumber": DELIVERED[ref],
+                 "U_SFOpportunityId": opp_id, "DocumentLines": based}
+            )  # fmt: skip
+            based = [{"ItemCode": c, "Quantity": q} for c, q, _ in items]
         invoices.append(
             {
                 "CardCode": number,
                 "DocDate": doc_date,
                 "DocDueDate": (today + dt.timedelta(days=due_in)).isoformat(),
                 "U_SFOpportunityId": opp_id,
-                "DocumentLines": [
-                    {"BaseType": 17, "BaseEntry": entry, "BaseLine": n, "Quantity": q}
-                    for n, (_, q, _) in enumerate(items)
-                ],
+                "DocumentLines": based,
             }
         )
         if paid_share:
@@ -455,4 +463,5 @@ def sap_seed(opportunity_ids: dict[str, str], today: dt.date | None = None) -> d
                 }
             )
     seed["Orders"], seed["Invoices"], seed["IncomingPayments"] = orders, invoices, payments
+    seed["DeliveryNotes"] = deliveries
     return seed
