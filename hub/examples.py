@@ -182,6 +182,19 @@ payment_status = {{total = "DocTotal", paid = "PaidToDate", due = "DocDueDate"}}
 fields = ["SAP_Invoice_DocNum__c", "SAP_Invoiced_Total__c", "SAP_Paid_To_Date__c",
           "SAP_Outstanding__c", "SAP_Payment_Status__c"]
 
+# Orgs with the Invoice object (Revenue Cloud) can keep each invoice there instead, upserted by
+# an external-id field holding the SAP DocNum (target = "order" keeps them on Orders):
+# [flows.invoices-to-salesforce-invoices]
+# source = "sapb1.invoices"
+# mapping = "hub.declarative"
+# sink = "salesforce.invoice"
+# [flows.invoices-to-salesforce-invoices.sink_options]
+# target = "invoice"
+# external_id_field = "SAP_DocNum__c"
+# [flows.invoices-to-salesforce-invoices.mapping_options.fields]
+# SAP_DocNum__c = "DocNum"
+# Balance = {{subtract = ["DocTotal", "PaidToDate"]}}
+
 # Credit limit and balance of each business partner on its account. A customer created in
 # SAP first (a walk-in order, an imported list) creates its account, or links the account whose
 # AccountNumber is its CardCode; Salesforce owns the master data from then on (create_only:

@@ -358,3 +358,60 @@ def test_records_the_mapping_skips_are_not_matched(hubenv):
     summary = json.loads(res.stdout)
     assert (summary["parked"], summary["unchanged"]) == (1, 1)
     assert "'no counterpart': no counterpart in the target" in summary["parked_reasons"][0]
+
+
+def test_dry_run_shows_skipped_records_as_skip(hubenv):
+    hubenv.write_changes([
+        {"id": "W1", "payload": {"Name": "won", "IsWon": True}},
+        {"id": "O1", "payload": {"Name": "open", "IsWon": False}},
+    ])  # fmt: skip
+    cfg = hubenv.write_config(flow={"mapping": "hub.declarative"})
+    with open(cfg, "a") as fh:
+        fh.write(
+            '[flows.things.mapping_options]\nwhen = {path = "IsWon", equals = true}\n'
+            '[flows.things.mapping_options.fields]\nTitle = "Name"\n'
+        )
+    res = hubenv.run("sync", "things", "--dry-run", "--json")
+    assert res.returncode == 0, res.stderr
+    plans = {p["external_id"]: p for p in json.loads(res.stdout)}
+    assert plans["W1"]["action"] == "create" and plans["W1"]["payload"] == {"Title": "won"}
+    assert plans["O1"]["action"] == "skip" and "IsWon equals True" in plans["O1"]["reason"]
+
+
+class FakeServiceLayerClient:
+    def __init__(self, xml: str) -> None:
+        self.xml = xml
+
+    def request(self, method: str, path: str):
+        assert (method, path) == ("GET", "$metadata")
+        return type("Answer", (), {"text": self.xml})()
+
+
+class FakeRest:
+    def describe(self, sobject: str) -> dict:
+        assert sobject == "Opportunity"
+        return {"fields": [{"name": "Id", "type": "id", "length": 18},
+                           {"name": "SAP_Note__c", "type": "string", "length": 40},
+                           {"name": "SAP_Total__c", "type": "currency", "length": 0}]}  # fmt: skip
+
+
+def test_sapb1_and_salesforce_sinks_are_asked_through_their_connections():
+    from hub.mapping import target_fields
+
+    class SapSink(Sink):
+        name, system, entity_set = "sapb1.sales_order", "sapb1", "Orders"
+
+    class SfSink(Sink):
+        name, system, sobject = "salesforce.opportunity_fields", "salesforce", "Opportunity"
+
+    sap = SapSink(ctx(), {})
+    sap.client = FakeServiceLayerClient(METADATA)
+    assert target_fields(sap)["Comments"].length == 254
+    sf = SfSink(ctx(), {})
+    sf.conn = type("Conn", (), {"rest": FakeRest()})()
+    fields = target_fields(sf)
+    assert fields["SAP_Note__c"].length == 40 and fields["SAP_Total__c"].length is None
+    m = make({"fields": {"Id": {"match": "Id"}, "SAP_Nope__c": "Name"}}, flow="invoices")
+    m.bind_sink(sf)
+    with pytest.raises(ConfigError, match="fields.SAP_Nope__c: no field 'SAP_Nope__c'"):
+        m.open()  # Id is always writable on Salesforce (the record to update)

@@ -42,6 +42,12 @@ def demo(directory: Path, keep_running: bool, timeout: float) -> None:
     t0 = time.monotonic()
     say = click.echo
     run = DemoRun(directory)
+    if not run.reusable():
+        raise click.BadParameter(
+            f"{run.dir} holds other files; hub demo empties its directory, so give it an "
+            "empty or new one",
+            param_hint="--dir",
+        )
     tty = sys.stdout.isatty()
     last_line = [0.0]
 

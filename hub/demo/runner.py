@@ -38,7 +38,15 @@ class DemoRun:
         self.hub_process: subprocess.Popen | None = None
 
     # -- set-up --------------------------------------------------------------------------------
+    def reusable(self) -> bool:
+        """The directory is new, empty, or a demo's own (only then is it emptied)."""
+        if not self.dir.exists():
+            return True
+        return not any(self.dir.iterdir()) or (self.dir / "salesforce-seed.json").exists()
+
     def start(self, timeout: float = 60.0) -> None:
+        if not self.reusable():
+            raise HubError(f"{self.dir} holds other files; give hub demo an empty or new --dir")
         if self.dir.exists():
             shutil.rmtree(self.dir)
         self.dir.mkdir(parents=True)

@@ -132,10 +132,14 @@ class CollectionSink(Sink):
 
     def plan(self, item: SinkItem) -> dict[str, Any]:
         ext = self.opts.get("external_id_field")
+        try:
+            record = self.record_for(item)
+        except RecordError as exc:
+            return {"action": "park", "object": self.sobject, "error": str(exc)}
         return {
             "action": f"upsert by {ext}" if ext else "update",
             "object": self.sobject,
-            "record": self.record_for(item),
+            "record": record,
         }
 
 

@@ -109,3 +109,45 @@ def test_hub_demo_converges_in_under_a_minute_and_shows_the_result(tmp_path):
     )
     assert status.returncode == 0, status.stderr
     print(f"hub demo: {elapsed:.1f}s")
+
+
+def test_demo_keep_running_leaves_both_emulators_up_and_says_how_to_query_them(tmp_path):
+    import os
+    import re
+    import signal
+    import ssl
+
+    import httpx
+
+    demo = tmp_path / "demo"
+    res = subprocess.run(
+        [sys.executable, "-m", "hub", "demo", "--dir", str(demo), "--keep-running"],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )  # fmt: skip
+    pids = [int(p) for p in re.search(r"kill (\d+) (\d+)", res.stdout).groups()]
+    try:
+        assert res.returncode == 0, res.stdout + res.stderr
+        sap_url = re.search(r"curl --cacert \S+ (https://localhost:\d+/emulator/entities/Orders)",
+                            res.stdout).group(1)  # fmt: skip
+        tls = ssl.create_default_context(cafile=str(demo / "sapb1" / "ca.pem"))
+        orders = httpx.get(sap_url, verify=tls, timeout=30).json()["value"]
+        assert len(orders) == 10  # four from before, six the demo created
+    finally:
+        for pid in pids:
+            os.kill(pid, signal.SIGTERM)
+    for pid in pids:  # they save their state and exit
+        wait_until(lambda pid=pid: not _alive(pid), 30, f"emulator {pid} to stop", every=0.1)
+
+
+def _alive(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie of ours has exited
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split()[2] != "Z"
+    except OSError:
+        return False

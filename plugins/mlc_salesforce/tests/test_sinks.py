@@ -225,3 +225,11 @@ def test_invoice_target_refused_where_the_org_has_no_invoice(tmp_path):
         with pytest.raises(ConfigError) as err:
             sink(emu, InvoiceSink)
         assert "no Invoice object" in str(err.value)
+
+
+def test_dry_run_plans_say_what_would_be_written_or_parked():
+    sink = _unit_sink(AccountFieldsSink, external_id_field="SAP_CardCode__c")
+    plan = sink.plan(item({"SAP_CardCode__c": "C1", "Phone": "1"}))
+    assert plan["action"] == "upsert by SAP_CardCode__c" and plan["record"]["Phone"] == "1"
+    parked = sink.plan(item({"Phone": "1"}))
+    assert parked["action"] == "park" and "SAP_CardCode__c" in parked["error"]
