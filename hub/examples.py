@@ -301,6 +301,31 @@ SAP_Tracking_Numbers__c = {{path = "TrackingNumbers", truncate = 255}}
 fields = ["SAP_Fulfilment_Status__c", "SAP_Delivered_Quantity__c", "SAP_Last_Delivery_Date__c",
           "SAP_Tracking_Numbers__c"]
 
+# Orgs that use Orders: the same on the Salesforce Order of the opportunity (switch it on
+# where each won opportunity has its Order; an opportunity without one is parked)
+[flows.fulfilment-to-orders]
+enabled = false
+source = "sapb1.order_fulfilment"
+matcher = "salesforce.order_by_opportunity"
+mapping = "hub.declarative"
+sink = "salesforce.order_fields"
+poll_interval = {sap_poll}
+
+[flows.fulfilment-to-orders.matcher_options]
+key_field = "U_SFOpportunityId"
+order_field = "OpportunityId"
+
+[flows.fulfilment-to-orders.mapping_options]
+when = {{path = "U_SFOpportunityId", not_empty = true}}
+
+[flows.fulfilment-to-orders.mapping_options.fields]
+Id = {{match = "Id"}}
+SAP_Fulfilment_Status__c = "FulfilmentStatus"
+SAP_Tracking_Numbers__c = {{path = "TrackingNumbers", truncate = 255}}
+
+[flows.fulfilment-to-orders.sink_options]
+fields = ["SAP_Fulfilment_Status__c", "SAP_Tracking_Numbers__c"]
+
 # -- 6. Contacts <-> business partner contact persons ---------------------------------------
 # Contacts of an account with a number become contact persons (ContactEmployees) of its
 # partner and back, matched by the stored link or by e-mail within the partner. Each side

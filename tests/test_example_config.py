@@ -15,6 +15,7 @@ FLOWS = {
     # reference data and fulfilment
     "items-to-products": ("sapb1.items", "salesforce.products"),
     "fulfilment-to-opportunities": ("sapb1.order_fulfilment", "salesforce.opportunity_fields"),
+    "fulfilment-to-orders": ("sapb1.order_fulfilment", "salesforce.order_fields"),
     "contacts-to-partners": ("salesforce.contacts", "sapb1.contact_person"),
     "partner-contacts-to-contacts": ("sapb1.contact_persons", "salesforce.contact"),
 }

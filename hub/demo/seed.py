@@ -263,6 +263,12 @@ SF_CONTACTS = [("C1001", "Dana", "Whitfield", "dana.whitfield@acme.example", "+1
 SAP_CONTACTS = [("C1002", "Ingrid", "Nilsen", "ingrid.nilsen@borealis.example", "+47 22 55 09 09")]
 
 
+ORDER_FIELDS = [  # flow fulfilment-to-orders (orgs that use Orders)
+    {"name": "SAP_Fulfilment_Status__c", "type": "string", "length": 20},
+    {"name": "SAP_Tracking_Numbers__c", "type": "string", "length": 255},
+]
+
+
 def salesforce_seed() -> dict[str, Any]:
     """The org: multi-currency, the hub's custom fields, accounts, products, opportunities."""
     records: dict[str, list[dict[str, Any]]] = {"Account": [], "Product2": [], "PricebookEntry": []}
@@ -327,7 +333,11 @@ def salesforce_seed() -> dict[str, Any]:
     ]  # fmt: skip
     return {
         "profile": {"multi_currency": True},
-        "custom_fields": {"Opportunity": OPPORTUNITY_FIELDS, "Account": ACCOUNT_FIELDS},
+        "custom_fields": {
+            "Opportunity": OPPORTUNITY_FIELDS,
+            "Account": ACCOUNT_FIELDS,
+            "Order": ORDER_FIELDS,
+        },
         "records": records,
     }
 

@@ -7,7 +7,7 @@ from hub import hookimpl
 from . import ping as org_ping
 from .matchers import AccountByNumber, OpportunityByKey
 from .products import ProductSink
-from .refdata import AccountSink, ContactSink, ContactSource
+from .refdata import AccountSink, ContactSink, ContactSource, OrderByOpportunity, OrderFieldsSink
 from .settings import SETTINGS, check_settings
 from .sinks import AccountFieldsSink, InvoiceSink, OpportunityFieldsSink
 from .sources import AccountSource, OpportunitySource
@@ -40,7 +40,7 @@ def hub_register_sinks(registry):
     registry.add(OpportunityFieldsSink)
     registry.add(AccountFieldsSink)
     registry.add(InvoiceSink)
-    for cls in (ProductSink, AccountSink, ContactSink):
+    for cls in (ProductSink, AccountSink, ContactSink, OrderFieldsSink):
         registry.add(cls)
 
 
@@ -48,3 +48,4 @@ def hub_register_sinks(registry):
 def hub_register_matchers(registry):
     registry.add(AccountByNumber)
     registry.add(OpportunityByKey)
+    registry.add(OrderByOpportunity)

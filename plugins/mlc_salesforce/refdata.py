@@ -12,6 +12,10 @@ account: the linked contact, else the account's contact with the same e-mail (co
 case), else a new one. A contact already holding the values is not written (no call), so a
 change that came from Salesforce and went to SAP ends there.
 
+``salesforce.order_by_opportunity`` and ``salesforce.order_fields`` put SAP order data (the
+fulfilment status, for one) on the Salesforce Order of the opportunity the SAP order carries,
+in orgs that use Orders.
+
 ``salesforce.contacts`` reads contacts (CDC or polling, like the other sources) with their
 account's number.
 """
@@ -21,10 +25,12 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from hub import RecordError, Setting, SinkItem, WriteResult
+from hub import Record, RecordError, Setting, SinkItem, WriteResult
 
+from .matchers import OpportunityByKey
 from .records import OBJECTS, ObjectSpec
 from .refdata_writes import CollectionWriter, SalesforceWriteSink, chunks
+from .sinks import CollectionSink
 from .soql import quote_list
 from .sources import SalesforceSource
 
@@ -184,3 +190,38 @@ class ContactSink(SalesforceWriteSink):
             for row in self.conn.rest.query_records(soql):
                 out[row.get(acc_key)].append(row)
         return out
+
+
+class OrderByOpportunity(OpportunityByKey):
+    """An SAP document -> the Salesforce Order of the opportunity whose id it carries."""
+
+    name = "salesforce.order_by_opportunity"
+    sobject = "Order"
+    key_option, field_option = "key_field", "order_field"
+    options = {
+        "key_field": Setting(
+            str, default="U_SFOpportunityId", help="payload key holding the opportunity id"
+        ),
+        "order_field": Setting(str, default="OpportunityId", help="Order field it is matched to"),
+    }
+
+    def norm(self, value: str) -> str:
+        return value[:15]  # record ids: 15- and 18-character forms of one id match
+
+    def key_of(self, record: Record) -> str:
+        from .matchers import _RECORD_ID
+
+        key = str(record.payload.get(self.opts["key_field"]) or "")
+        if not (_RECORD_ID.match(key) and key.startswith("006")):
+            raise RecordError(f"not an Opportunity id: {key!r}", field=self.opts["key_field"])
+        return key
+
+    def lookup(self, keys: list[str]) -> dict[str, list[dict]]:
+        return super(OpportunityByKey, self).lookup(keys)
+
+
+class OrderFieldsSink(CollectionSink):
+    """Field updates on Orders (fulfilment status, tracking numbers ...)."""
+
+    name = "salesforce.order_fields"
+    object_type = sobject = "Order"

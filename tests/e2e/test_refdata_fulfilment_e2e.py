@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flows_landscape import sap_post, wait_until
-from refdata_landscape import start
+from refdata_landscape import CDC, start
 
 
 def day(order: dict, after: int) -> str:
@@ -60,3 +60,30 @@ def test_invoiced_and_cancelled_orders_show_their_status(landscape):
     wait_until(
         lambda: fields("w-tidewater").get("SAP_Fulfilment_Status__c") == "cancelled", 10, "cancel"
     )
+
+
+def test_orgs_using_orders_see_the_fulfilment_on_the_opportunitys_order(landscape):
+    landscape.refdata = "true"
+    landscape.start(*CDC)
+    landscape.write_config(**{"[flows.fulfilment-to-orders]\nenabled = false": (
+        "[flows.fulfilment-to-orders]\nenabled = true")})  # fmt: skip
+    land = landscape
+    opp = land.opp_ids["w-borealis"]
+    acc = land.account_id("C1002")
+    order_id = land.sf_rest("POST", "sobjects/Order", {
+        "AccountId": acc, "OpportunityId": opp, "EffectiveDate": "2026-11-01",
+        "Status": "Draft"}).json()["id"]  # fmt: skip
+    land.run_until_converged()
+    (order,) = wait_until(lambda: land.orders_for(opp), 10, "the SAP order")
+    sf_order = lambda: land.sf_record("Order", order_id)  # noqa: E731
+    wait_until(lambda: sf_order().get("SAP_Fulfilment_Status__c") == "open", 10, "open")
+    sap_post(land.sap_session(), "DeliveryNotes", {
+        "CardCode": "C1002", "TrackingNumber": "DHL-778",
+        "DocumentLines": [{"BaseType": 17, "BaseEntry": order["DocEntry"], "BaseLine": 0,
+                           "Quantity": 4}]})  # fmt: skip
+    wait_until(
+        lambda: sf_order().get("SAP_Fulfilment_Status__c") == "partly delivered", 10, "on Order"
+    )
+    assert sf_order()["SAP_Tracking_Numbers__c"] == "DHL-778"
+    # the other won opportunities have no Order: parked, naming the field
+    assert land.store_counts()["fulfilment-to-orders"].get("parked")
