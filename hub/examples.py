@@ -272,6 +272,7 @@ standard_price_list = 1
 price_books = {{"2" = "{partner_book}"}}    # SAP price list number = price book name
 currencies = ["USD", "EUR"]       # multi-currency orgs; single-currency: currency = "USD"
 # rates = {{USD = 1.0, EUR = 0.92}} # for a currency SAP holds no price in
+# currency_codes = {{"$" = "USD"}}  # the company's own SAP currency codes -> ISO codes
 
 # -- 5. Order fulfilment -> Opportunity ------------------------------------------------------
 # The order's status (open, partly delivered, delivered, invoiced, closed, cancelled) and its

@@ -2,8 +2,9 @@
 
 An SAP item has one price member per price list (``PriceList``, ``Price`` in ``Currency``,
 ``AdditionalPrice1``/``AdditionalCurrency1``, ``AdditionalPrice2``/``AdditionalCurrency2``; a
-``Price`` of 0 with no currency means "no price in this list"). The configured SAP price list
-feeds the standard price book, others map to named price books. An org gets one entry per
+``Price`` of 0 with no currency means "no price in this list"). SAP currency codes are the
+company's own (``$`` is seen): a configured map turns them into ISO codes. The configured SAP
+price list feeds the standard price book, others map to named price books. An org gets one entry per
 product, price book and currency: in a multi-currency org one per configured currency, priced
 from the member's price in that currency or, failing that, converted with a configured rate.
 
@@ -30,6 +31,7 @@ class PriceBookPlan:
     currencies: tuple[str | None, ...]  # (None,) in a single-currency org
     single_currency: str  # the currency a single-currency org prices in
     rates: dict[str, float]  # units of each currency per unit of the base currency
+    codes: dict[str, str] = field(default_factory=dict)  # SAP currency code -> ISO code
 
     def books(self) -> list[tuple[int, str]]:
         """(price list, Pricebook2Id), the standard book first."""
@@ -71,10 +73,23 @@ def price_in(member: dict[str, Any] | None, currency: str, rates: dict[str, floa
     return None
 
 
+def iso_codes(member: dict[str, Any], codes: dict[str, str]) -> dict[str, Any]:
+    """The member with its SAP currency codes (a company's own, such as ``$``; ``""`` for a
+    price given without one) turned into ISO codes through ``codes``."""
+    if not codes:
+        return member
+    out = dict(member)
+    for key in ("Currency", "AdditionalCurrency1", "AdditionalCurrency2"):
+        cur = member.get(key)
+        if cur is not None and cur in codes:
+            out[key] = codes[cur]
+    return out
+
+
 def desired_entries(
     plan: PriceBookPlan, product_id: str, active: bool, prices: list[dict[str, Any]]
 ) -> dict[EntryKey, Desired]:
-    by_list = {m.get("PriceList"): m for m in prices if isinstance(m, dict)}
+    by_list = {m.get("PriceList"): iso_codes(m, plan.codes) for m in prices if isinstance(m, dict)}
     out: dict[EntryKey, Desired] = {}
     for list_no, book in plan.books():
         for currency in plan.currencies:

@@ -48,6 +48,9 @@ class ProductSink(SalesforceWriteSink):
         "currencies": Setting(list, default=[], items=str, help="multi-currency orgs: ISO codes"),
         "currency": Setting(str, default="USD", help="a single-currency org's currency"),
         "rates": Setting(dict, default={}, help="units per unit of the base currency (EUR = 0.9)"),
+        "currency_codes": Setting(
+            dict, default={}, help='SAP currency code -> ISO code ("$" = "USD"; "" = no code)'
+        ),
     }
 
     def open(self) -> None:
@@ -103,6 +106,7 @@ class ProductSink(SalesforceWriteSink):
             currencies or (None,),
             self.opts["currency"],
             rates,
+            {str(k): str(v) for k, v in self.opts["currency_codes"].items()},
         )
 
     def target_fields(self) -> dict[str, TargetField] | None:

@@ -75,3 +75,14 @@ def test_single_currency_org_entries_carry_no_currency():
     )
     (record,) = writes.create_standard
     assert record["UnitPrice"] == 92.0 and "CurrencyIsoCode" not in record
+
+
+def test_company_currency_codes_are_mapped_to_iso_codes():
+    plan = PriceBookPlan(1, "STD", {}, ("USD", "EUR"), "USD", {}, {"$": "USD", "": "EUR"})
+    # "$" as a real company names its currency; a price given without a currency
+    member = {"PriceList": 1, "Price": 10.0, "Currency": "$", "AdditionalPrice1": 9.0,
+              "AdditionalCurrency1": ""}  # fmt: skip
+    desired = desired_entries(plan, "01tP", True, [member])
+    assert {k[2]: d.price for k, d in desired.items()} == {"USD": 10.0, "EUR": 9.0}
+    blank = {"PriceList": 1, "Price": 0.0, "Currency": "", "AdditionalPrice1": 0.0}
+    assert all(d.price is None for d in desired_entries(plan, "01tP", True, [blank]).values())

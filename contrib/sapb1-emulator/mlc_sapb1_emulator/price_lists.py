@@ -1,7 +1,7 @@
 """Price lists (``PriceLists``, table OPLN) and the prices of items in them (``ItemPrices``).
 
 As on a real company, an item carries one ``ItemPrices`` member for every price list: a list
-the item has no price in shows ``Price`` 0 and no currency. A price given without a currency
+the item has no price in shows ``Price`` 0 and empty currencies. A price given without a currency
 takes the list's ``DefaultPrimeCurrency``; ``AdditionalPrice1``/``AdditionalCurrency1`` (and
 2) hold prices in the list's additional currencies. ``BasePriceList`` and ``Factor`` of a member
 are the list's. A member naming a price list that does not exist is refused.
@@ -17,9 +17,10 @@ if TYPE_CHECKING:
     from .entities import EntityWriter
     from .schema import EntitySet
 
+# an item's member for a price list it has no price in, as a real server returned it
 BLANK_PRICE = {
-    "Price": 0.0, "Currency": None, "AdditionalPrice1": 0.0, "AdditionalCurrency1": None,
-    "AdditionalPrice2": 0.0, "AdditionalCurrency2": None,
+    "Price": 0.0, "Currency": "", "AdditionalPrice1": 0.0, "AdditionalCurrency1": "",
+    "AdditionalPrice2": 0.0, "AdditionalCurrency2": "",
 }
 
 

@@ -53,7 +53,7 @@ def test_an_item_has_a_member_for_every_price_list(sl):
     assert (first["Price"], first["Currency"]) == (100.0, "USD")  # the list's prime currency
     assert (first["AdditionalPrice1"], first["AdditionalCurrency1"]) == (92.5, "EUR")
     assert (first["BasePriceList"], first["Factor"]) == (1, 1.0)
-    assert (second["Price"], second["Currency"]) == (0.0, None)  # no price in this list
+    assert (second["Price"], second["Currency"]) == (0.0, "")  # no price in this list
     assert (second["BasePriceList"], second["Factor"]) == (1, 0.8)
 
 
