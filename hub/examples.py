@@ -249,7 +249,7 @@ label = "ItemName"
 ProductCode = "ItemCode"
 Name = {{path = "ItemName", truncate = 255, required = true}}
 Description = {{path = "ForeignName", truncate = 4000}}
-IsActive = {{path = "Valid", map = "active"}}
+IsActive = {{path = "SalesActive", map = "active"}}   # valid, not frozen, a sales item
 
 [flows.items-to-products.mapping_options.lines.Prices]
 from = "ItemPrices"        # one member per SAP price list

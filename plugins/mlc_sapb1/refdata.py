@@ -5,7 +5,9 @@ whatever its status, so that a product can be deactivated when its item is; ``gr
 ``where`` narrow it to the items a company sells through Salesforce (an item group, a UDF such
 as ``U_SyncToCRM = "Y"``). Each item comes with all its ``ItemPrices`` members (one per price
 list, ``Price`` in the list's currency and ``AdditionalPrice1``/``2`` in its additional
-currencies) and, under ``PriceLists``, the lists' names and currencies, read once a pass.
+currencies) and, under ``PriceLists``, the lists' names and currencies, read once a pass,
+and ``SalesActive``: ``tYES`` when the item is active (``Valid``), not frozen (``Frozen``) and
+sold (``SalesItem``), else ``tNO`` (what a product's ``IsActive`` follows).
 """
 
 from __future__ import annotations
@@ -35,6 +37,13 @@ def item_filter(groups: list[Any], where: dict[str, Any]) -> str | None:
     for field, value in where.items():
         parts.append(odata.eq(field, value))
     return " and ".join(parts) or None
+
+
+def sales_active(item: dict[str, Any]) -> str:
+    """``tYES`` for an item that can be sold now: valid, not frozen, a sales item."""
+    yes = ("tYES", "Y")
+    sold = item.get("Valid") in yes and item.get("Frozen") not in yes
+    return "tYES" if sold and item.get("SalesItem", "tYES") in yes else "tNO"
 
 
 class ItemPoller(UpdateStampPoller):
@@ -73,7 +82,11 @@ class ItemPoller(UpdateStampPoller):
             if batch.changes and lists is None:
                 lists = self.price_lists()
             for change in batch.changes:
-                change.payload = {**change.payload, "PriceLists": lists}
+                change.payload = {
+                    **change.payload,
+                    "PriceLists": lists,
+                    "SalesActive": sales_active(change.payload),
+                }
             yield batch
 
     def price_lists(self) -> list[dict[str, Any]]:

@@ -22,7 +22,7 @@ def emu(tmp_path_factory):
         "Items": [
             {"ItemCode": "G1-A", "ItemsGroupCode": 101, "U_SyncToCRM": "Y",
              "ItemPrices": [{"PriceList": 1, "Price": 10.0}]},
-            {"ItemCode": "G1-B", "ItemsGroupCode": 101, "U_SyncToCRM": "N"},
+            {"ItemCode": "G1-B", "ItemsGroupCode": 101, "U_SyncToCRM": "N", "Frozen": "tYES"},
             {"ItemCode": "G2-A", "ItemsGroupCode": 102, "U_SyncToCRM": "Y"},
         ],
         "BusinessPartners": [
@@ -53,6 +53,9 @@ def test_items_filtered_by_group_and_udf_come_with_their_price_lists(emu):
     assert [(p["PriceListNo"], p["DefaultPrimeCurrency"]) for p in a["PriceLists"]] == [
         (1, "USD"), (2, "EUR")]  # fmt: skip
     assert [(m["PriceList"], m["Price"]) for m in a["ItemPrices"]] == [(1, 10.0), (2, 0.0)]
+    assert a["SalesActive"] == "tYES"
+    _, payloads = codes(component(ItemPoller, emu, {"groups": [101]}))
+    assert {p["ItemCode"]: p["SalesActive"] for p in payloads} == {"G1-A": "tYES", "G1-B": "tNO"}
 
 
 def test_item_conditions_are_escaped_and_checked():
