@@ -1,22 +1,32 @@
 """``salesforce.products``: SAP items as ``Product2`` records with their price-book entries.
 
 One batch (up to 200 items) costs: one query for the products not yet linked (by
-``match_field``, ``ProductCode`` by default; an external-id field is upserted instead), one
-create and one update call for the products, one query for the entries of products that
-existed before, and for the entries one create call per 200 in the standard price book, one
-update call per 200 and one create call per 200 in named price books (see ``pricebooks``). The
-initial load of an item with two price lists in two currencies thus costs about 1 call per 100
-entries. Price books are looked up (and named ones created) when the flow opens.
+``match_field``, ``ProductCode`` by default) and one create and one update call for the
+products, or, when ``match_field`` is an external-id field, one upsert call by it; one query
+for the entries of products that existed before; and for the entries one create call per 200
+in the standard price book, one update call per 200 and one create call per 200 in named price
+books (see ``pricebooks``). The initial load of an item with two price lists in two currencies
+thus costs under 1 call per 100 entries. Price books are looked up (and named ones created)
+when the flow opens.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from hub import ConfigError, RecordError, Setting, SinkItem, TargetField, WriteResult
+from hub import (
+    ConfigError,
+    RecordError,
+    RetriableError,
+    Setting,
+    SinkItem,
+    TargetField,
+    WriteResult,
+)
 
 from .pricebooks import EntryKey, PriceBookPlan, desired_entries, entry_writes
 from .refdata_writes import CollectionWriter, SalesforceWriteSink, chunks
+from .sinks import result_of
 from .soql import quote_list
 
 PRICE_MEMBER_FIELDS = (
@@ -56,6 +66,13 @@ class ProductSink(SalesforceWriteSink):
     def open(self) -> None:
         super().open()
         rest = self.conn.rest
+        match = self.describe_fields().get(self.opts["match_field"])
+        if match is None:
+            raise ConfigError(
+                f"flow {self.context.flow}: Product2 has no field {self.opts['match_field']!r} "
+                "(sink_options.match_field)"
+            )
+        self.external_id = bool(match.get("externalId"))
         entry_fields = rest.field_names("PricebookEntry")
         multi = "CurrencyIsoCode" in entry_fields
         currencies = tuple(self.opts["currencies"])
@@ -129,6 +146,11 @@ class ProductSink(SalesforceWriteSink):
                 results[i] = WriteResult(error=RecordError(f"no {match_field}", field=match_field))
                 continue
             products.append((i, body))
+        if self.external_id:
+            existed = self._upsert(products, results)
+            written = {i: r.target_id for i, r in enumerate(results) if r and r.target_id}
+            self._entries(items, written, existed, results, writer)
+            return [r or WriteResult() for r in results]
         unlinked = [str(b[match_field]) for i, b in products if not items[i].target_id]
         found = self.lookup(match_field, unlinked)
         creates, updates = [], []
@@ -146,6 +168,24 @@ class ProductSink(SalesforceWriteSink):
         existed = [written[i] for i, _ in updates if i in written]
         self._entries(items, written, existed, results, writer)
         return [r or WriteResult() for r in results]
+
+    def _upsert(self, products: list[tuple[int, dict]], results: list) -> list[str]:
+        """Upsert by the external-id ``match_field`` (no look-up); the ids that existed."""
+        field = self.opts["match_field"]
+        records = [{"attributes": {"type": "Product2"}, **body} for _, body in products]
+        answers = self.conn.rest.upsert_collection("Product2", field, records) if records else []
+        how = f"PATCH composite/sobjects/Product2/{field}"
+        existed = []
+        if len(answers) != len(records):
+            error = RetriableError(f"{how}: {len(answers)} results for {len(records)} records")
+            for i, _ in products:
+                results[i] = WriteResult(error=error)
+            return existed
+        for (i, _), answer in zip(products, answers, strict=True):
+            results[i] = result_of(None, answer, "Product2", how)  # type: ignore[arg-type]
+            if answer.get("success") and answer.get("created") is False:
+                existed.append(answer.get("id"))
+        return existed
 
     def lookup(self, field: str, codes: list[str]) -> dict[str, Any]:
         """``code.casefold() -> Id`` (or a RecordError when several products share it)."""

@@ -135,3 +135,24 @@ def test_contacts_match_by_email_within_the_account_and_unchanged_costs_no_write
     assert {r["Email"] for r in rows if r["AccountId"] == acc} == {
         "KNOWN@solo.example", "fresh@solo.example"}  # fmt: skip
     assert new.target_id and new.target_id != known.target_id
+
+
+def test_an_external_id_match_field_is_upserted_without_a_look_up(salesforce_emulator_factory):
+    emu = salesforce_emulator_factory("--multi-currency")
+    emu.admin.seed({"custom_fields": {"Product2": [
+        {"name": "SAP_ItemCode__c", "type": "string", "length": 50, "externalId": True,
+         "unique": True}]}})  # fmt: skip
+    sink = product_sink(emu, match_field="SAP_ItemCode__c")
+    body = {"SAP_ItemCode__c": "X-1", "ProductCode": "X-1", "Name": "Ext", "Prices": prices(10)}
+    before = emu.admin.stats()["api_calls"]["by_route"]
+    (first,) = sink.write([item(1, body)])
+    (again,) = sink.write([item(2, {**body, "Name": "Ext 2"})])
+    after = emu.admin.stats()["api_calls"]["by_route"]
+    assert first.error is None and again.target_id == first.target_id
+    used = {k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)}
+    assert used.get("PATCH /composite/sobjects/{type}/{field}") == 2, used  # one upsert a batch
+    assert "GET /query" in used  # the entries of the product that existed: one query
+    names = [r["Name"] for r in emu.admin.get("/emulator/records/Product2")["records"]]
+    assert names == ["Ext 2"]
+    with pytest.raises(ConfigError, match="Nope__c"):
+        product_sink(emu, match_field="Nope__c")
