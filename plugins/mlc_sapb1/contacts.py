@@ -66,6 +66,11 @@ class ContactPersonPoller(BusinessPartnerPoller):
     def _params(self) -> dict[str, Any]:
         return {"$select": "CardCode,CardType,UpdateDate,UpdateTime," + MEMBERS}
 
+    def _hinted(self) -> Iterator[ChangeBatch]:
+        """Webhook hints on business partners belong to ``sapb1.business_partners`` (a hint
+        is dropped once read); contact persons come with the polling pass."""
+        return iter(())
+
     def read(self, checkpoint: str | None) -> Iterator[ChangeBatch]:
         echo = self.opts["echo_fields"]
         for batch in super().read(checkpoint):
