@@ -118,3 +118,26 @@ def test_contact_sink_names_the_field_sap_refused(emu):
     sink = component(ContactPersonSink, emu)
     (res,) = sink.write([item(1, {"CardCode": "NOPE", "FirstName": "X"})])
     assert "NOPE" in str(res.error) and res.error.field == "CardCode"
+
+
+def test_ping_checks_what_the_reference_data_flows_read_and_write(emu):
+    from mlc_sapb1.ping import needed, run_checks
+    from sapb1_emulated import plugin_settings
+
+    flows = [
+        {"source": "sapb1.items", "source_options": {"where": {"U_SyncToCRM": "Y"}}},
+        {"source": "sapb1.order_fulfilment"},
+        {"source": "sapb1.contact_persons", "sink": "salesforce.contact"},
+        {"source": "salesforce.contacts", "sink": "sapb1.contact_person"},
+    ]
+    want = needed(flows)
+    assert want["Items"] >= {"ItemCode", "ItemPrices", "U_SyncToCRM"}
+    assert want["DeliveryNotes"] >= {"DocEntry", "TrackingNumber"}
+    assert want["BusinessPartners"] >= {"CardCode", "ContactEmployees"}
+    assert "PriceLists" in want and "Orders" in want
+    checks = {c.name: c for c in run_checks(plugin_settings(emu), flows)}
+    for entity in ("Items", "PriceLists", "Orders", "DeliveryNotes", "BusinessPartners"):
+        assert checks[f"entity {entity}"].ok, checks[f"entity {entity}"].detail
+    flows[0]["source_options"]["where"] = {"U_Nope": "Y"}
+    bad = {c.name: c for c in run_checks(plugin_settings(emu), flows)}["entity Items"]
+    assert not bad.ok and "U_Nope" in bad.detail
