@@ -218,4 +218,17 @@ class Hub:
         )
         if hasattr(mapping, "bind_sink"):  # a mapping that checks the target (hub.declarative)
             mapping.bind_sink(parts.sink)
+        if hasattr(parts.matcher, "bind_components"):  # a matcher of matchers (hub.all_of)
+            parts.matcher.bind_components(lambda n, o, k: self._sub_matcher(flow, n, o, k))
         return parts
+
+    def _sub_matcher(self, flow: FlowConfig, name: str, opts: dict[str, Any], key: str):
+        """A registered matcher built for ``flow`` with ``opts`` (checked against its schema)."""
+        c = self.components
+        if name not in c.matchers:
+            known = ", ".join(sorted(c.matchers)) or "none"
+            raise ConfigError(f"{key}.name: no matcher named {name!r} (available: {known})")
+        problems = validate(opts, c.matchers[name][1].options, f"{key}.options").problems
+        if problems:
+            raise ConfigError("; ".join(str(p) for p in problems))
+        return self._make(c.matchers, name, flow, opts)

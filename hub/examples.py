@@ -41,7 +41,7 @@ pubsub_endpoint = "{sf_pubsub}"
 # into the order's U_SFOpportunityId, so an order is never created twice.
 [flows.opportunities-to-orders]
 source = "salesforce.opportunities"
-matcher = "sapb1.business_partner_by_code"
+matcher = "hub.all_of"       # the business partner, then every line's item
 mapping = "hub.declarative"
 sink = "sapb1.sales_order"
 poll_interval = 1            # change data capture streams; each pass hands over what arrived
@@ -56,7 +56,11 @@ echo_fields = ["SAP_Order_DocNum__c", "SAP_Order_DocEntry__c", "SAP_Invoice_DocN
                "SAP_Last_Delivery_Date__c", "SAP_Tracking_Numbers__c"]
 
 [flows.opportunities-to-orders.matcher_options]
-field = "Account.AccountNumber"   # or a custom field holding the CardCode
+matchers = [
+    # field: where the account's CardCode is (Account.AccountNumber, or a custom field)
+    {{name = "sapb1.business_partner_by_code", options = {{field = "Account.AccountNumber"}}}},
+    {{name = "sapb1.item_by_code", options = {{lines_field = "OpportunityLineItems"}}}},
+]
 
 [flows.opportunities-to-orders.mapping_options]
 label = "Name"                                 # names the opportunity in parked reasons

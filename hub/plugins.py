@@ -159,8 +159,10 @@ class PluginHost:
             for plugin, fn in self._impls(hook):
                 fn(registry=Registry(kind, plugin, into))
         from .mapping import DeclarativeMapping  # shipped with the core, usable by every flow
+        from .matching import AllOfMatcher
 
         Registry(Mapping, "hub", out.mappings).add(DeclarativeMapping)
+        Registry(Matcher, "hub", out.matchers).add(AllOfMatcher)
         return out
 
     def ping(

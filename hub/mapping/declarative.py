@@ -66,7 +66,7 @@ class DeclarativeMapping(Mapping):
         if problems:
             sink = self.sink.name if self.sink else "the sink"
             raise ConfigError(
-                f"flow {self.context.flow}: the mapping names fields {sink} does not have:\n  - "
+                f"flow {self.context.flow}: the mapping does not fit what {sink} writes to:\n  - "
                 + "\n  - ".join(problems)
             )
         return lengths

@@ -90,7 +90,7 @@ def test_hub_demo_converges_in_under_a_minute_and_shows_the_result(tmp_path):
     assert "renamed from 'Orion Logistcs'" in out
     for status in ("-> paid", "-> partially paid", "-> overdue", "-> open"):
         assert status in out
-    assert "Parked (2)" in out and "Invalid item code 'LEGACY-X'" in out
+    assert "Parked (2)" in out and "no SAP B1 item 'LEGACY-X'" in out
     assert "'Granite Ventures: pilot': no business partner code given" in out
     # the directory stays explorable
     status = subprocess.run(
