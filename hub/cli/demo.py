@@ -63,7 +63,7 @@ def demo(directory: Path, keep_running: bool, timeout: float) -> None:
         say(f"Starting the SAP B1 and Salesforce emulators in {run.dir} ...")
         run.start()
         n_opps = len(demo_seed.OPPORTUNITIES)
-        n_bps = sum(1 for a in demo_seed.ACCOUNTS if a[5])
+        n_bps = sum(1 for a in demo_seed.ACCOUNTS if a[5]) + 1  # and SAP_ONLY_PARTNER
         say(f"  Salesforce {run.sf.instance_url}: {len(demo_seed.ACCOUNTS)} accounts, "
             f"{len(demo_seed.PRODUCTS)} products, {n_opps} opportunities")  # fmt: skip
         say(f"  SAP B1 {run.sap.url}: {n_bps} business partners, items, "
