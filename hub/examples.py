@@ -341,7 +341,7 @@ source = "salesforce.contacts"
 matcher = "sapb1.business_partner_by_code"
 mapping = "hub.declarative"
 sink = "sapb1.contact_person"
-poll_interval = 1
+poll_interval = {sap_poll}         # contacts can wait a few seconds; polling orgs pay per query
 
 [flows.contacts-to-partners.source_options]
 mode = "auto"
