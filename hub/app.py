@@ -166,6 +166,15 @@ class Hub:
                 entry = out.setdefault(plugin, {}).setdefault(flow.name, {"name": flow.name})
                 entry[kind] = name
                 entry[f"{kind}_options"] = validate(opts, cls.options, f"flows.{flow.name}").values
+            # the matchers hub.all_of lists, each as a flow entry of its own plugin
+            for i, spec in enumerate((flow.matcher_options or {}).get("matchers") or []):
+                sub = spec.get("name") if isinstance(spec, dict) else None
+                if flow.matcher != "hub.all_of" or sub not in c.matchers:
+                    continue
+                plugin, cls = c.matchers[sub]
+                opts = validate(spec.get("options") or {}, cls.options, "").values
+                entry = {"name": flow.name, "matcher": sub, "matcher_options": opts}
+                out.setdefault(plugin, {})[f"{flow.name}#{i}"] = entry
         return {plugin: list(flows.values()) for plugin, flows in out.items()}
 
     def _make(self, registry: dict, name: str, flow: FlowConfig, opts: dict[str, Any]):

@@ -37,6 +37,18 @@ def test_example_writes_the_flows_and_passes_the_start_up_checks(tmp_path):
         for name in FLOWS:
             parts = hub.flow_parts(name)  # the mapping rules are read here
             assert parts.mapping.name == "hub.declarative"
+        # hub ping: the SAP B1 plugin is told about both matchers hub.all_of lists
+        sap_matchers = {
+            (f["name"], f["matcher"], tuple(sorted(f["matcher_options"].items())))
+            for f in hub.flows_by_plugin()["sapb1"]
+            if "matcher" in f
+        }
+        assert sap_matchers == {
+            ("opportunities-to-orders", "sapb1.business_partner_by_code",
+             (("field", "Account.AccountNumber"),)),
+            ("opportunities-to-orders", "sapb1.item_by_code",
+             (("item_field", "ProductCode"), ("lines_field", "OpportunityLineItems"))),
+        }  # fmt: skip
     finally:
         hub.close()
 
