@@ -48,6 +48,8 @@ def test_example_writes_the_flows_and_passes_the_start_up_checks(tmp_path):
              (("field", "Account.AccountNumber"),)),
             ("opportunities-to-orders", "sapb1.item_by_code",
              (("item_field", "ProductCode"), ("lines_field", "OpportunityLineItems"))),
+            ("contacts-to-partners", "sapb1.business_partner_by_code",
+             (("field", "Account.AccountNumber"),)),
         }  # fmt: skip
     finally:
         hub.close()
