@@ -52,7 +52,8 @@ fields = ["CurrencyIsoCode"] # multi-currency orgs; single-currency: [] and DocC
 # the hub's own writes to opportunities come back as change events: these fields are its own
 echo_fields = ["SAP_Order_DocNum__c", "SAP_Order_DocEntry__c", "SAP_Invoice_DocNum__c",
                "SAP_Invoiced_Total__c", "SAP_Paid_To_Date__c", "SAP_Outstanding__c",
-               "SAP_Payment_Status__c"]
+               "SAP_Payment_Status__c", "SAP_Fulfilment_Status__c", "SAP_Delivered_Quantity__c",
+               "SAP_Last_Delivery_Date__c", "SAP_Tracking_Numbers__c"]
 
 [flows.opportunities-to-orders.matcher_options]
 matchers = [
@@ -198,28 +199,197 @@ fields = ["SAP_Invoice_DocNum__c", "SAP_Invoiced_Total__c", "SAP_Paid_To_Date__c
 # SAP_DocNum__c = "DocNum"
 # Balance = {{subtract = ["DocTotal", "PaidToDate"]}}
 
-# Credit limit and balance of each business partner on its account
+# Credit limit and balance of each business partner on its account. A customer created in
+# SAP first (a walk-in order, an imported list) creates its account, or links the account whose
+# AccountNumber is its CardCode; Salesforce owns the master data from then on (create_only:
+# written only when the hub creates the account), so this flow and accounts-to-partners never
+# fight over a field.
 [flows.partners-to-accounts]
 source = "sapb1.business_partners"
-matcher = "salesforce.account_by_number"
 mapping = "hub.declarative"
-sink = "salesforce.account_fields"
+sink = "salesforce.account"
 poll_interval = {sap_poll}
 
-[flows.partners-to-accounts.matcher_options]
-code_field = "CardCode"
-account_field = "AccountNumber"
-
 [flows.partners-to-accounts.mapping_options]
+label = "CardName"
 when = {{path = "CardType", equals = "cCustomer"}}
 
 [flows.partners-to-accounts.mapping_options.fields]
-Id = {{match = "Id"}}
+AccountNumber = "CardCode"
+Name = {{path = "CardName", truncate = 255, required = true}}
+Phone = {{path = "Phone1", truncate = 40}}
+BillingCity = {{path = "City", truncate = 40}}
 SAP_Credit_Limit__c = {{path = "CreditLimit", default = 0}}
 SAP_Balance__c = {{path = "CurrentAccountBalance", default = 0}}
 
 [flows.partners-to-accounts.sink_options]
-fields = ["SAP_Credit_Limit__c", "SAP_Balance__c"]
+match_field = "AccountNumber"
+create_only = ["Name", "Phone", "BillingCity"]   # Salesforce's once the account exists
+"""
+
+REFDATA = """\
+
+# -- 4. Items -> Products and price books ---------------------------------------------------
+# SAP items become Product2 records (ProductCode = ItemCode); SAP price list 1 feeds the
+# standard price book, the lists under price_books feed named price books (created if
+# missing). One entry per product, price book and currency: the price SAP holds in that
+# currency (Price, AdditionalPrice1/2), else the price converted with `rates`. Entries are
+# deactivated, never deleted, when the item is deactivated or loses its price.
+[flows.items-to-products]
+enabled = {refdata_enabled}
+source = "sapb1.items"
+mapping = "hub.declarative"
+sink = "salesforce.products"
+poll_interval = {sap_poll}
+
+[flows.items-to-products.source_options]
+# groups = [100]                  # only these item groups (ItemsGroupCode)
+# where = {{U_SyncToCRM = "Y"}}    # only items with this UDF value
+
+[flows.items-to-products.mapping_options]
+label = "ItemName"
+
+[flows.items-to-products.mapping_options.fields]
+ProductCode = "ItemCode"
+Name = {{path = "ItemName", truncate = 255, required = true}}
+Description = {{path = "ForeignName", truncate = 4000}}
+IsActive = {{path = "SalesActive", map = "active"}}   # valid, not frozen, a sales item
+
+[flows.items-to-products.mapping_options.lines.Prices]
+from = "ItemPrices"        # one member per SAP price list
+
+[flows.items-to-products.mapping_options.lines.Prices.fields]
+PriceList = "PriceList"
+Price = "Price"
+Currency = "Currency"
+AdditionalPrice1 = "AdditionalPrice1"
+AdditionalCurrency1 = "AdditionalCurrency1"
+AdditionalPrice2 = "AdditionalPrice2"
+AdditionalCurrency2 = "AdditionalCurrency2"
+
+[flows.items-to-products.mapping_options.value_maps.active]
+tYES = true
+tNO = false
+
+[flows.items-to-products.sink_options]
+standard_price_list = 1
+price_books = {{"2" = "{partner_book}"}}    # SAP price list number = price book name
+currencies = ["USD", "EUR"]       # multi-currency orgs; single-currency: currency = "USD"
+# rates = {{USD = 1.0, EUR = 0.92}} # for a currency SAP holds no price in
+# currency_codes = {{"$" = "USD"}}  # the company's own SAP currency codes -> ISO codes
+
+# -- 5. Order fulfilment -> Opportunity ------------------------------------------------------
+# The order's status (open, partly delivered, delivered, invoiced, closed, cancelled) and its
+# deliveries (quantity, last date, tracking numbers) on the opportunity that won it.
+[flows.fulfilment-to-opportunities]
+enabled = {refdata_enabled}
+source = "sapb1.order_fulfilment"
+matcher = "salesforce.opportunity_by_key"
+mapping = "hub.declarative"
+sink = "salesforce.opportunity_fields"
+poll_interval = {sap_poll}
+
+[flows.fulfilment-to-opportunities.matcher_options]
+key_field = "U_SFOpportunityId"
+
+[flows.fulfilment-to-opportunities.mapping_options]
+when = {{path = "U_SFOpportunityId", not_empty = true}}
+
+[flows.fulfilment-to-opportunities.mapping_options.fields]
+Id = {{match = "Id"}}
+SAP_Fulfilment_Status__c = {{path = "FulfilmentStatus", owner = "sapb1"}}
+SAP_Delivered_Quantity__c = {{path = "DeliveredQuantity", default = 0}}
+SAP_Last_Delivery_Date__c = {{path = "LastDeliveryDate", date = "%Y-%m-%d"}}
+SAP_Tracking_Numbers__c = {{path = "TrackingNumbers", truncate = 255}}
+
+[flows.fulfilment-to-opportunities.sink_options]
+fields = ["SAP_Fulfilment_Status__c", "SAP_Delivered_Quantity__c", "SAP_Last_Delivery_Date__c",
+          "SAP_Tracking_Numbers__c"]
+
+# Orgs that use Orders: the same on the Salesforce Order of the opportunity (switch it on
+# where each won opportunity has its Order; an opportunity without one is parked)
+[flows.fulfilment-to-orders]
+enabled = false
+source = "sapb1.order_fulfilment"
+matcher = "salesforce.order_by_opportunity"
+mapping = "hub.declarative"
+sink = "salesforce.order_fields"
+poll_interval = {sap_poll}
+
+[flows.fulfilment-to-orders.matcher_options]
+key_field = "U_SFOpportunityId"
+order_field = "OpportunityId"
+
+[flows.fulfilment-to-orders.mapping_options]
+when = {{path = "U_SFOpportunityId", not_empty = true}}
+
+[flows.fulfilment-to-orders.mapping_options.fields]
+Id = {{match = "Id"}}
+SAP_Fulfilment_Status__c = "FulfilmentStatus"
+SAP_Tracking_Numbers__c = {{path = "TrackingNumbers", truncate = 255}}
+
+[flows.fulfilment-to-orders.sink_options]
+fields = ["SAP_Fulfilment_Status__c", "SAP_Tracking_Numbers__c"]
+
+# -- 6. Contacts <-> business partner contact persons ---------------------------------------
+# Contacts of an account with a number become contact persons (ContactEmployees) of its
+# partner and back, matched by the stored link or by e-mail within the partner. Each side
+# writes only what changed; a value the other side already holds costs no call.
+[flows.contacts-to-partners]
+enabled = {refdata_enabled}
+source = "salesforce.contacts"
+matcher = "sapb1.business_partner_by_code"
+mapping = "hub.declarative"
+sink = "sapb1.contact_person"
+poll_interval = {sap_poll}         # contacts can wait a few seconds; polling orgs pay per query
+
+[flows.contacts-to-partners.source_options]
+mode = "auto"
+echo_fields = ["FirstName", "LastName", "Email", "Phone"]
+
+[flows.contacts-to-partners.matcher_options]
+field = "Account.AccountNumber"
+
+[flows.contacts-to-partners.mapping_options]
+object_label = "Contact"
+when = {{path = "Account.AccountNumber", not_empty = true}}
+
+[flows.contacts-to-partners.mapping_options.fields]
+CardCode = {{match = "CardCode"}}
+FirstName = {{path = "FirstName", truncate = 50}}
+LastName = {{path = "LastName", truncate = 50}}
+E_Mail = {{path = "Email", truncate = 100}}
+Phone1 = {{path = "Phone", truncate = 20}}
+
+[flows.partner-contacts-to-contacts]
+enabled = {refdata_enabled}
+source = "sapb1.contact_persons"
+matcher = "salesforce.account_by_number"
+mapping = "hub.declarative"
+sink = "salesforce.contact"
+poll_interval = {sap_poll}
+
+[flows.partner-contacts-to-contacts.source_options]
+# what contacts-to-partners writes: the hub's own writes coming back are dropped
+echo_fields = ["CardCode", "FirstName", "LastName", "E_Mail", "Phone1"]
+
+[flows.partner-contacts-to-contacts.matcher_options]
+code_field = "CardCode"
+account_field = "AccountNumber"
+
+[flows.partner-contacts-to-contacts.mapping_options]
+object_label = "Contact person"
+when = {{all = [{{path = "CardType", equals = "cCustomer"}}, {{path = "Active", equals = "tYES"}}]}}
+
+[flows.partner-contacts-to-contacts.mapping_options.fields]
+AccountId = {{match = "Id"}}
+FirstName = "FirstName"
+LastName = {{path = "LastName", required = true}}
+Email = "E_Mail"
+Phone = "Phone1"
+
+[flows.partner-contacts-to-contacts.sink_options]
+email_field = "Email"
 """
 
 PLACEHOLDERS = {
@@ -233,9 +403,11 @@ PLACEHOLDERS = {
     "sf_ca": '# ca_bundle = "/etc/ml-connector/corp-ca.pem"   # a TLS-inspecting proxy',
     "service_item": "SRV-SERVICES",
     "sap_poll": "10",
+    "refdata_enabled": "true",
+    "partner_book": "Partner",
 }
 
-EXAMPLES = {"sapb1-salesforce": SAPB1_SALESFORCE}
+EXAMPLES = {"sapb1-salesforce": SAPB1_SALESFORCE + REFDATA}
 
 
 def render(name: str, data_dir: str, **values: str) -> str:

@@ -11,7 +11,13 @@ FLOWS = {
     "orders-to-opportunities": ("sapb1.orders", "salesforce.opportunity_fields"),
     "accounts-to-partners": ("salesforce.accounts", "sapb1.business_partner"),
     "invoices-to-opportunities": ("sapb1.invoices", "salesforce.opportunity_fields"),
-    "partners-to-accounts": ("sapb1.business_partners", "salesforce.account_fields"),
+    "partners-to-accounts": ("sapb1.business_partners", "salesforce.account"),
+    # reference data and fulfilment
+    "items-to-products": ("sapb1.items", "salesforce.products"),
+    "fulfilment-to-opportunities": ("sapb1.order_fulfilment", "salesforce.opportunity_fields"),
+    "fulfilment-to-orders": ("sapb1.order_fulfilment", "salesforce.order_fields"),
+    "contacts-to-partners": ("salesforce.contacts", "sapb1.contact_person"),
+    "partner-contacts-to-contacts": ("sapb1.contact_persons", "salesforce.contact"),
 }
 
 
@@ -42,6 +48,8 @@ def test_example_writes_the_flows_and_passes_the_start_up_checks(tmp_path):
              (("field", "Account.AccountNumber"),)),
             ("opportunities-to-orders", "sapb1.item_by_code",
              (("item_field", "ProductCode"), ("lines_field", "OpportunityLineItems"))),
+            ("contacts-to-partners", "sapb1.business_partner_by_code",
+             (("field", "Account.AccountNumber"),)),
         }  # fmt: skip
     finally:
         hub.close()

@@ -35,7 +35,7 @@ def demo(directory: Path, keep_running: bool, timeout: float) -> None:
     prints what changed in both systems. Everything stays in --dir for `hub status`,
     `hub audit` and `hub replay`.
     """
-    from ..demo import report
+    from ..demo import refdata_report, report
     from ..demo import seed as demo_seed
     from ..demo.runner import DemoRun
 
@@ -63,7 +63,7 @@ def demo(directory: Path, keep_running: bool, timeout: float) -> None:
         say(f"Starting the SAP B1 and Salesforce emulators in {run.dir} ...")
         run.start()
         n_opps = len(demo_seed.OPPORTUNITIES)
-        n_bps = sum(1 for a in demo_seed.ACCOUNTS if a[5])
+        n_bps = sum(1 for a in demo_seed.ACCOUNTS if a[5]) + 1  # and SAP_ONLY_PARTNER
         say(f"  Salesforce {run.sf.instance_url}: {len(demo_seed.ACCOUNTS)} accounts, "
             f"{len(demo_seed.PRODUCTS)} products, {n_opps} opportunities")  # fmt: skip
         say(f"  SAP B1 {run.sap.url}: {n_bps} business partners, items, "
@@ -72,6 +72,7 @@ def demo(directory: Path, keep_running: bool, timeout: float) -> None:
             f"  config {run.config} (hub init --example sapb1-salesforce), credentials in the vault"
         )
         before = report.take(run.sf, run.sap)
+        before_ref = refdata_report.take(run.sf, run.sap)
         say("Running the flows (hub run) until they converge ...")
         ok = run.run_flows(timeout, progress)
         if tty:
@@ -80,6 +81,8 @@ def demo(directory: Path, keep_running: bool, timeout: float) -> None:
         after = report.take(run.sf, run.sap)
         say("")
         say(report.render(before, after, run.parked()))
+        say("")
+        say(refdata_report.render(before_ref, refdata_report.take(run.sf, run.sap)))
         say("")
         state = "converged" if ok else f"did NOT converge within {timeout:.0f}s"
         say(f"Flows {state}; {time.monotonic() - t0:.1f}s in all.")

@@ -114,7 +114,7 @@ class DemoRun:
         )
         log.close()
         cfg = load_config(self.config, required=True)
-        flows = set(cfg.flows)
+        flows = {name for name, flow in cfg.flows.items() if flow.enabled}
         t0 = time.monotonic()
         deadline = t0 + timeout
         store = None

@@ -242,10 +242,30 @@ OPPORTUNITY_FIELDS = [
     {"name": "SAP_Paid_To_Date__c", "type": "currency"},
     {"name": "SAP_Outstanding__c", "type": "currency"},
     {"name": "SAP_Payment_Status__c", "type": "string", "length": 20},
+    # order fulfilment (flow fulfilment-to-opportunities)
+    {"name": "SAP_Fulfilment_Status__c", "type": "string", "length": 20},
+    {"name": "SAP_Delivered_Quantity__c", "type": "double"},
+    {"name": "SAP_Last_Delivery_Date__c", "type": "date"},
+    {"name": "SAP_Tracking_Numbers__c", "type": "string", "length": 255},
 ]
 ACCOUNT_FIELDS = [
     {"name": "SAP_Credit_Limit__c", "type": "currency"},
     {"name": "SAP_Balance__c", "type": "currency"},
+]
+
+
+# reference data: SAP price lists (the second feeds a "Partner" price book), a customer
+# entered in SAP only, and contact persons on each side
+PARTNER_PRICE_FACTOR = 0.9
+DELIVERED = {"h-xeno": "1Z999AA10123456784"}  # opportunity ref -> tracking number
+SAP_ONLY_PARTNER = ("C1021", "Harbor Clinics", "San Diego", "+1 619 555 0121")
+SF_CONTACTS = [("C1001", "Dana", "Whitfield", "dana.whitfield@acme.example", "+1 312 555 0199")]
+SAP_CONTACTS = [("C1002", "Ingrid", "Nilsen", "ingrid.nilsen@borealis.example", "+47 22 55 09 09")]
+
+
+ORDER_FIELDS = [  # flow fulfilment-to-orders (orgs that use Orders)
+    {"name": "SAP_Fulfilment_Status__c", "type": "string", "length": 20},
+    {"name": "SAP_Tracking_Numbers__c", "type": "string", "length": 255},
 ]
 
 
@@ -306,9 +326,18 @@ def salesforce_seed() -> dict[str, Any]:
             lines.append(line)
     records["Opportunity"] = opportunities
     records["OpportunityLineItem"] = lines
+    records["Contact"] = [
+        {"AccountId": f"@acc-{number}", "FirstName": first, "LastName": last, "Email": mail,
+         "Phone": phone}
+        for number, first, last, mail, phone in SF_CONTACTS
+    ]  # fmt: skip
     return {
         "profile": {"multi_currency": True},
-        "custom_fields": {"Opportunity": OPPORTUNITY_FIELDS, "Account": ACCOUNT_FIELDS},
+        "custom_fields": {
+            "Opportunity": OPPORTUNITY_FIELDS,
+            "Account": ACCOUNT_FIELDS,
+            "Order": ORDER_FIELDS,
+        },
         "records": records,
     }
 
@@ -320,6 +349,18 @@ USER_FIELDS = [
 ]
 
 
+def _item_prices(usd: float, eur: float | None) -> list[dict[str, Any]]:
+    """Base Price and Partner Price, each in USD and (where sold in euros) EUR."""
+    out = []
+    for number, factor in ((1, 1.0), (2, PARTNER_PRICE_FACTOR)):
+        member: dict[str, Any] = {"PriceList": number, "Price": round(usd * factor, 2),
+                                  "Currency": "USD"}  # fmt: skip
+        if eur is not None:
+            member |= {"AdditionalPrice1": round(eur * factor, 2), "AdditionalCurrency1": "EUR"}
+        out.append(member)
+    return out
+
+
 def sap_seed(opportunity_ids: dict[str, str], today: dt.date | None = None) -> dict[str, Any]:
     """The company: user fields, items, business partners, and the orders, invoices and
     payments of the deals won earlier (``opportunity_ids``: opportunity ref -> Salesforce id)."""
@@ -329,13 +370,23 @@ def sap_seed(opportunity_ids: dict[str, str], today: dt.date | None = None) -> d
             {"TableName": t, "Name": n, "Type": "db_Alpha", "Size": 50, "Description": d}
             for t, n, d in USER_FIELDS
         ],
-        "Items": [
+        "PriceLists": [
             {
-                "ItemCode": code,
-                "ItemName": name,
-                "ItemPrices": [{"PriceList": 1, "Price": usd, "Currency": "USD"}],
-            }
-            for code, name, usd, _, sold in PRODUCTS
+                "PriceListName": "Base Price",
+                "DefaultPrimeCurrency": "USD",
+                "DefaultAdditionalCurrency1": "EUR",
+            },
+            {
+                "PriceListName": "Partner Price",
+                "DefaultPrimeCurrency": "USD",
+                "DefaultAdditionalCurrency1": "EUR",
+                "BasePriceList": 1,
+                "Factor": PARTNER_PRICE_FACTOR,
+            },
+        ],  # fmt: skip
+        "Items": [
+            {"ItemCode": code, "ItemName": name, "ItemPrices": _item_prices(usd, eur)}
+            for code, name, usd, eur, sold in PRODUCTS
             if sold
         ]
         + [
@@ -360,7 +411,19 @@ def sap_seed(opportunity_ids: dict[str, str], today: dt.date | None = None) -> d
             if sap_name
         ],
     }
-    orders, invoices, payments = [], [], []
+    number, name, city, phone = SAP_ONLY_PARTNER
+    seed["BusinessPartners"].append(
+        {"CardCode": number, "CardName": name, "CardType": "cCustomer", "Currency": "##",
+         "Phone1": phone, "City": city, "CreditLimit": 15000}
+    )  # fmt: skip
+    for bp in seed["BusinessPartners"]:
+        bp["ContactEmployees"] = [
+            {"Name": f"{first} {last}", "FirstName": first, "LastName": last, "E_Mail": mail,
+             "Phone1": phone}
+            for number, first, last, mail, phone in SAP_CONTACTS
+            if number == bp["CardCode"]
+        ]  # fmt: skip
+    orders, deliveries, invoices, payments = [], [], [], []
     entry = 0
     for ref, number, name, _, _, _, items in OPPORTUNITIES:
         if ref not in HISTORY:
@@ -380,16 +443,23 @@ def sap_seed(opportunity_ids: dict[str, str], today: dt.date | None = None) -> d
                 "DocumentLines": [{"ItemCode": c, "Quantity": q} for c, q, _ in items],
             }
         )
+        based = [
+            {"BaseType": 17, "BaseEntry": entry, "BaseLine": n, "Quantity": q}
+            for n, (_, q, _) in enumerate(items)
+        ]
+        if ref in DELIVERED:  # shipped first (the delivery closes the order), then invoiced
+            deliveries.append(
+                {"CardCode": number, "DocDate": doc_date, "TrackingNumber": DELIVERED[ref],
+                 "U_SFOpportunityId": opp_id, "DocumentLines": based}
+            )  # fmt: skip
+            based = [{"ItemCode": c, "Quantity": q} for c, q, _ in items]
         invoices.append(
             {
                 "CardCode": number,
                 "DocDate": doc_date,
                 "DocDueDate": (today + dt.timedelta(days=due_in)).isoformat(),
                 "U_SFOpportunityId": opp_id,
-                "DocumentLines": [
-                    {"BaseType": 17, "BaseEntry": entry, "BaseLine": n, "Quantity": q}
-                    for n, (_, q, _) in enumerate(items)
-                ],
+                "DocumentLines": based,
             }
         )
         if paid_share:
@@ -403,4 +473,5 @@ def sap_seed(opportunity_ids: dict[str, str], today: dt.date | None = None) -> d
                 }
             )
     seed["Orders"], seed["Invoices"], seed["IncomingPayments"] = orders, invoices, payments
+    seed["DeliveryNotes"] = deliveries
     return seed

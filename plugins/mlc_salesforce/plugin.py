@@ -6,6 +6,8 @@ from hub import hookimpl
 
 from . import ping as org_ping
 from .matchers import AccountByNumber, OpportunityByKey
+from .products import ProductSink
+from .refdata import AccountSink, ContactSink, ContactSource, OrderByOpportunity, OrderFieldsSink
 from .settings import SETTINGS, check_settings
 from .sinks import AccountFieldsSink, InvoiceSink, OpportunityFieldsSink
 from .sources import AccountSource, OpportunitySource
@@ -30,6 +32,7 @@ def hub_ping(settings, flows):
 def hub_register_sources(registry):
     registry.add(OpportunitySource)
     registry.add(AccountSource)
+    registry.add(ContactSource)
 
 
 @hookimpl
@@ -37,9 +40,12 @@ def hub_register_sinks(registry):
     registry.add(OpportunityFieldsSink)
     registry.add(AccountFieldsSink)
     registry.add(InvoiceSink)
+    for cls in (ProductSink, AccountSink, ContactSink, OrderFieldsSink):
+        registry.add(cls)
 
 
 @hookimpl
 def hub_register_matchers(registry):
     registry.add(AccountByNumber)
     registry.add(OpportunityByKey)
+    registry.add(OrderByOpportunity)

@@ -17,6 +17,9 @@ SOURCES = {
     "sapb1.orders": ("Orders", "DocEntry"),
     "sapb1.invoices": ("Invoices", "DocEntry"),
     "sapb1.incoming_payments": ("IncomingPayments", "DocEntry"),
+    "sapb1.items": ("Items", "ItemCode"),
+    "sapb1.order_fulfilment": ("Orders", "DocEntry"),
+    "sapb1.contact_persons": ("BusinessPartners", "CardCode"),
 }
 MATCHERS = {
     "sapb1.business_partner_by_code": ("BusinessPartners", "CardCode"),
@@ -35,11 +38,21 @@ def needed(flows: list[dict[str, Any]]) -> dict[str, set[str]]:
         if f.get("source") in SOURCES:
             entity, key = SOURCES[f["source"]]
             need(entity, key, *(f.get("source_options") or {}).get("select", []))
+        src_opts = f.get("source_options") or {}
+        if f.get("source") == "sapb1.items":
+            need("Items", "ItemsGroupCode", "ItemPrices", *src_opts.get("where", {}))
+            need("PriceLists", "PriceListNo", "PriceListName")
+        elif f.get("source") == "sapb1.order_fulfilment":
+            need("DeliveryNotes", "DocEntry", "TrackingNumber", "DocumentLines")
+        elif f.get("source") == "sapb1.contact_persons":
+            need("BusinessPartners", "ContactEmployees")
         if f.get("matcher") in MATCHERS:
             need(*MATCHERS[f["matcher"]])
         opts = f.get("sink_options") or {}
         if f.get("sink") == "sapb1.sales_order":
             need("Orders", "DocEntry", "DocumentStatus", opts.get("key_field") or "NumAtCard")
+        elif f.get("sink") == "sapb1.contact_person":
+            need("BusinessPartners", "CardCode", "ContactEmployees")
         elif f.get("sink") == "sapb1.business_partner":
             need("BusinessPartners", "CardCode", *opts.get("owned_fields", []))
     return out

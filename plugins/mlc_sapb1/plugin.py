@@ -28,6 +28,12 @@ def hub_register_sources(registry):
 
     for cls in (BusinessPartnerPoller, OrderPoller, InvoicePoller, IncomingPaymentPoller):
         registry.add(cls)
+    from .contacts import ContactPersonPoller
+    from .fulfilment import OrderFulfilmentSource
+    from .refdata import ItemPoller
+
+    for cls in (ItemPoller, OrderFulfilmentSource, ContactPersonPoller):
+        registry.add(cls)
 
 
 @hookimpl
@@ -36,6 +42,9 @@ def hub_register_sinks(registry):
 
     registry.add(BusinessPartnerSink)
     registry.add(SalesOrderSink)
+    from .contacts import ContactPersonSink
+
+    registry.add(ContactPersonSink)
 
 
 @hookimpl

@@ -39,6 +39,7 @@ class Landscape:
         self.hub_process: subprocess.Popen | None = None
         self.opp_ids: dict[str, str] = {}
         self._sf_token: str | None = None
+        self.refdata = "false"  # the reference-data flows (tests/e2e/test_refdata_*) are off
 
     # -- set-up ----------------------------------------------------------------------------
     def start(self, *sf_args: str, sap_poll: float = 1, **config_edits: str) -> Landscape:
@@ -75,6 +76,7 @@ class Landscape:
             sf_ca=f'ca_bundle = "{self.sf.ca_path}"',
             service_item=demo_seed.SERVICE_ITEM,
             sap_poll=str(sap_poll),
+            refdata_enabled=self.refdata,
         )
         for old, new in replace.items():
             assert old in text, old

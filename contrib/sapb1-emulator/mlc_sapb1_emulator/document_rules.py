@@ -1,8 +1,11 @@
 """Business rules of documents, payments and business partners.
 
-- Orders and Invoices need an existing customer and existing items; totals come from the lines.
-- An invoice line may be based on an order line (BaseType 17, BaseEntry, BaseLine): it lowers
-  the order line's open quantity, and the order closes when no open quantity is left.
+- Orders, delivery notes and invoices need an existing customer and existing items; totals
+  come from the lines.
+- A delivery note or invoice line may be based on an order line (BaseType 17, BaseEntry,
+  BaseLine): it lowers the order line's open quantity (``RemainingOpenQuantity``), closes the
+  line when nothing is left open, and the order closes when all its lines are closed.
+- Items carry one ``ItemPrices`` member per price list (see ``price_lists``).
 - Invoices raise the business partner's CurrentAccountBalance; incoming payments lower it,
   raise the PaidToDate of the invoices they are applied to and close fully paid invoices.
 """
@@ -12,6 +15,7 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING
 
+from . import price_lists
 from .errors import bad_request, business_error, not_found
 from .schema import EntitySet
 
@@ -23,7 +27,9 @@ ORDER_TYPE = 17
 LOCAL_CURRENCY = "USD"
 
 
-TABLES = {"Orders": "ORDR", "Invoices": "OINV", "IncomingPayments": "ORCT"}
+TABLES = {"Orders": "ORDR", "DeliveryNotes": "ODLN", "Invoices": "OINV",
+          "IncomingPayments": "ORCT"}
+BASED_ON_ORDERS = ("DeliveryNotes", "Invoices")
 
 
 def _customer(w: EntityWriter, code: object, set_name: str) -> dict:
@@ -51,7 +57,7 @@ def _document_lines(w: EntityWriter, es: EntitySet, record: dict, fresh: bool) -
         raise business_error("Document has no lines; add at least one line")
     total = 0.0
     for position, line in enumerate(lines, 1):
-        if es.name == "Invoices" and line.get("BaseEntry") is not None:
+        if es.name in BASED_ON_ORDERS and line.get("BaseEntry") is not None:
             _copy_from_base(w, record, line)
         if not line.get("ItemCode"):  # recorded text; the line is counted from 1
             raise business_error("Item number is missing; specify an item number "
@@ -113,9 +119,9 @@ def _copy_from_base(w: EntityWriter, record: dict, line: dict) -> None:
                              f"{base_line['LineNum']} ({base_line['RemainingOpenQuantity']})")
 
 
-def _consume_base_lines(w: EntityWriter, invoice: dict) -> None:
+def _consume_base_lines(w: EntityWriter, document: dict) -> None:
     orders: dict[int, dict] = {}
-    for line in invoice["DocumentLines"]:
+    for line in document["DocumentLines"]:
         if line.get("BaseType") != ORDER_TYPE or line.get("BaseEntry") is None:
             continue
         order = orders.get(line["BaseEntry"])
@@ -184,7 +190,7 @@ def _apply_payment(w: EntityWriter, record: dict, sign: int) -> None:
 
 
 def before_create(w: EntityWriter, es: EntitySet, record: dict) -> None:
-    if es.name in ("Orders", "Invoices"):
+    if es.name in TABLES and es.name != "IncomingPayments":
         bp = _customer(w, record.get("CardCode"), es.name)
         _header_defaults(w, record, bp)
         _document_lines(w, es, record, fresh=True)
@@ -192,6 +198,8 @@ def before_create(w: EntityWriter, es: EntitySet, record: dict) -> None:
             record["PaidToDate"] = 0.0
     elif es.name == "IncomingPayments":
         _payment(w, record)
+    elif es.name in ("Items", "PriceLists"):
+        price_lists.before_write(w, es, record)
     elif es.name == "EventSubscriptions":
         from .webhooks import validate_subscription
 
@@ -199,23 +207,27 @@ def before_create(w: EntityWriter, es: EntitySet, record: dict) -> None:
 
 
 def after_create(w: EntityWriter, es: EntitySet, record: dict) -> None:
-    if es.name == "Invoices":
+    if es.name in BASED_ON_ORDERS:
         _consume_base_lines(w, record)
+    if es.name == "Invoices":
         _adjust_balance(w, record["CardCode"], record["DocTotal"])
     elif es.name == "IncomingPayments":
         _apply_payment(w, record, +1)
 
 
 def before_update(w: EntityWriter, es: EntitySet, current: dict, record: dict, data: dict) -> None:
-    if es.name in ("Orders", "Invoices"):
+    if es.name in ("Orders", *BASED_ON_ORDERS):
         if current.get("DocumentStatus") == "bost_Close":
             raise business_error("Document is already closed")
         if record.get("CardCode") != current.get("CardCode"):
             raise business_error("Business partner of an added document cannot be changed")
         if "DocumentLines" in data:
-            if es.name == "Invoices":
-                raise business_error("Lines of an added invoice cannot be changed")
+            if es.name in BASED_ON_ORDERS:
+                raise business_error("Lines of an added document based on an order cannot be "
+                                     "changed")
             _document_lines(w, es, record, fresh=False)
+    elif es.name in ("Items", "PriceLists"):
+        price_lists.before_write(w, es, record)
     elif es.name == "IncomingPayments":
         locked = {"CardCode", "CashSum", "TransferSum", "PaymentInvoices", "DocType"}
         if locked & data.keys():
@@ -227,12 +239,12 @@ def before_update(w: EntityWriter, es: EntitySet, current: dict, record: dict, d
 
 
 def before_delete(w: EntityWriter, es: EntitySet, record: dict) -> None:
-    if es.name in ("Orders", "Invoices", "IncomingPayments"):
+    if es.name in TABLES:
         raise bad_request("Documents cannot be deleted; close or cancel them", "-5006")
     if es.name in ("BusinessPartners", "Items"):
         field = "CardCode" if es.name == "BusinessPartners" else "ItemCode"
         key = record[es.key]
-        for doc_set in ("Orders", "Invoices", "IncomingPayments"):
+        for doc_set in TABLES:
             for doc in w.store.tables[doc_set].values():
                 used = doc.get(field) == key if field == "CardCode" else any(
                     line.get("ItemCode") == key for line in doc.get("DocumentLines") or []

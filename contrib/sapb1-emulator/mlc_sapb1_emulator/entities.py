@@ -21,7 +21,7 @@ DUPLICATE_MESSAGES = {
     "partner; enter a unique business partner code",
     "Items": "1470000005 - Item code '{0}' already exists",
 }
-DOCUMENT_SETS = ("Orders", "Invoices")
+DOCUMENT_SETS = ("Orders", "DeliveryNotes", "Invoices")
 # recorded text (two spaces before the bracket, as the recording shows it)
 MISSING_KEY_MESSAGES = {"BusinessPartners": "Code undefined  [OCRD.CardCode]"}
 

@@ -147,8 +147,27 @@ ITEMS = EntitySet(
         E("SalesItem", "BoYesNoEnum", "tYES"), E("PurchaseItem", "BoYesNoEnum", "tYES"),
         F("QuantityOnStock"), S("SalesUnit"), S("DefaultWarehouse", "01"),
         E("Valid", "BoYesNoEnum", "tYES"), E("Frozen", "BoYesNoEnum", "tNO"),
-        *STAMPS, L("ItemPrices", "ItemPrice", I("PriceList", 1), F("Price"), S("Currency")),
+        *STAMPS,
+        L(
+            "ItemPrices", "ItemPrice", I("PriceList", 1), F("Price"), S("Currency"),
+            F("AdditionalPrice1", None), S("AdditionalCurrency1"), F("AdditionalPrice2", None),
+            S("AdditionalCurrency2"), I("BasePriceList", read_only=True),
+            F("Factor", 1.0, read_only=True),
+        ),
     ),
+)
+
+# Price lists (OPLN). The key is PriceListNo; an item's ItemPrices has one member per price
+# list, each with a price in the list's prime currency and up to two additional currencies.
+PRICE_LISTS = EntitySet(
+    "PriceLists", "PriceList", "PriceListNo", "int", "37",
+    (
+        I("PriceListNo", read_only=True), S("PriceListName"), I("BasePriceList"),
+        F("Factor", 1.0), D("ValidFrom"), D("ValidTo"), S("DefaultPrimeCurrency"),
+        S("DefaultAdditionalCurrency1"), S("DefaultAdditionalCurrency2"), F("FixedAmount"),
+        E("Active", "BoYesNoEnum", "tYES"),
+    ),
+    server_key=True,
 )
 
 DOCUMENT_LINE = (
@@ -170,7 +189,7 @@ def _document(name: str, object_type: str, extra: tuple[Field, ...] = ()) -> Ent
             F("DocTotal", read_only=True), F("VatSum", read_only=True), S("NumAtCard"),
             S("Comments"), I("SalesPersonCode", -1),
             E("DocumentStatus", "BoStatus", "bost_Open", read_only=True),
-            E("Cancelled", "BoYesNoEnum", "tNO", read_only=True), *extra,
+            E("Cancelled", "BoYesNoEnum", "tNO", read_only=True), S("TrackingNumber"), *extra,
             *DOCUMENT_STAMPS, L("DocumentLines", "DocumentLine", *DOCUMENT_LINE),
         ),
         server_key=True,
@@ -179,6 +198,7 @@ def _document(name: str, object_type: str, extra: tuple[Field, ...] = ()) -> Ent
 
 ORDERS = _document("Orders", "17")
 INVOICES = _document("Invoices", "13", (F("PaidToDate", read_only=True),))
+DELIVERY_NOTES = _document("DeliveryNotes", "15")
 
 INCOMING_PAYMENTS = EntitySet(
     "IncomingPayments", "Payment", "DocEntry", "int", "24",
@@ -226,8 +246,8 @@ USER_FIELDS_MD = EntitySet(
 
 ENTITY_SETS: dict[str, EntitySet] = {
     s.name: s
-    for s in (BUSINESS_PARTNERS, ITEMS, ORDERS, INVOICES, INCOMING_PAYMENTS, EVENT_SUBSCRIPTIONS,
-              USER_FIELDS_MD)
+    for s in (BUSINESS_PARTNERS, ITEMS, PRICE_LISTS, ORDERS, DELIVERY_NOTES, INVOICES,
+              INCOMING_PAYMENTS, EVENT_SUBSCRIPTIONS, USER_FIELDS_MD)
 }
 
 # Navigation properties ($expand): entity set -> {property: (target entity set, foreign key)}.
@@ -235,11 +255,13 @@ ENTITY_SETS: dict[str, EntitySet] = {
 NAVIGATION: dict[str, dict[str, tuple[str, str]]] = {
     "Orders": {"BusinessPartner": ("BusinessPartners", "CardCode")},
     "Invoices": {"BusinessPartner": ("BusinessPartners", "CardCode")},
+    "DeliveryNotes": {"BusinessPartner": ("BusinessPartners", "CardCode")},
     "IncomingPayments": {"BusinessPartner": ("BusinessPartners", "CardCode")},
 }
 
 # Entity sets whose writes are announced to webhook subscribers.
-WEBHOOK_OBJECTS = ("BusinessPartners", "Items", "Orders", "Invoices", "IncomingPayments")
+WEBHOOK_OBJECTS = ("BusinessPartners", "Items", "Orders", "DeliveryNotes", "Invoices",
+                   "IncomingPayments")
 
 
 def enum_long(enum: str, value: str) -> str | None:

@@ -26,11 +26,14 @@ from .values import defaults
 
 log = logging.getLogger(__name__)
 
-SEED_ORDER = ("UserFieldsMD", "BusinessPartners", "Items", "Orders", "Invoices", "IncomingPayments")
+SEED_ORDER = ("UserFieldsMD", "PriceLists", "BusinessPartners", "Items", "Orders",
+              "DeliveryNotes", "Invoices", "IncomingPayments")
 GENERATE_NAMES = {
     "business_partners": "BusinessPartners", "items": "Items", "orders": "Orders",
-    "invoices": "Invoices", "payments": "IncomingPayments",
+    "invoices": "Invoices", "payments": "IncomingPayments", "price_lists": "PriceLists",
 }
+# generated price lists: (prime currency, additional currency 1, factor on the base price)
+GENERATED_LISTS = (("USD", "EUR", 1.0), ("EUR", "GBP", 0.9), ("GBP", None, 0.8))
 
 
 BUNDLED_SEEDS = Path(__file__).parent / "seeds"
@@ -96,12 +99,42 @@ def parse_generate(spec: str) -> dict[str, int]:
     return out
 
 
+def _generate_price_lists(writer: EntityWriter, n: int) -> list[dict]:
+    """``n`` more price lists (``Price List N``), each with currencies of ``GENERATED_LISTS``;
+    returns every price list of the company."""
+    start = writer.store.count("PriceLists")
+    es = writer.user_fields.entity_set("PriceLists")
+    for i in range(start, start + n):
+        prime, extra, factor = GENERATED_LISTS[i % len(GENERATED_LISTS)]
+        writer.create(es, {"PriceListName": f"Price List {i + 1}", "Factor": factor,
+                           "DefaultPrimeCurrency": prime, "DefaultAdditionalCurrency1": extra})
+    return list(writer.store.tables["PriceLists"].values())
+
+
+def _generated_prices(lists: list[dict], price: float) -> list[dict]:
+    if not lists:
+        return [{"PriceList": 1, "Price": price, "Currency": "USD"}]
+    out = []
+    for plist in lists:
+        factor = plist.get("Factor") or 1.0
+        extra = plist.get("DefaultAdditionalCurrency1")
+        out.append({
+            "PriceList": plist["PriceListNo"], "Price": round(price * factor, 2),
+            "Currency": plist.get("DefaultPrimeCurrency"),
+            "AdditionalPrice1": round(price * factor * 0.9, 2) if extra else 0.0,
+            "AdditionalCurrency1": extra, "AdditionalPrice2": 0.0, "AdditionalCurrency2": None,
+            "BasePriceList": plist["BasePriceList"], "Factor": factor,
+        })
+    return out
+
+
 def generate(writer: EntityWriter, counts: dict[str, int]) -> None:
     """Add synthetic data: business partners and items in bulk, then documents."""
     store = writer.store
     date, time = writer.clock.stamp()
     n_bp = counts.get("business_partners", 0)
     n_items = counts.get("items", 0)
+    lists = _generate_price_lists(writer, counts.get("price_lists", 0))
     with store.transaction():
         stamps = {"CreateDate": date, "CreateTime": time, "UpdateDate": date,
                   "UpdateTime": time}
@@ -119,8 +152,7 @@ def generate(writer: EntityWriter, counts: dict[str, int]) -> None:
         for i in range(start, start + n_items):
             code = f"I{i + 1:05d}"
             rec = base | {"ItemCode": code, "ItemName": f"Item {i + 1}",
-                          "ItemPrices": [{"PriceList": 1, "Price": float(10 + i % 90),
-                                          "Currency": "USD"}]}
+                          "ItemPrices": _generated_prices(lists, float(10 + i % 90))}
             store.put("Items", code, rec, None)
     customers = [k for k, r in store.tables["BusinessPartners"].items()
                  if r["CardType"] == "cCustomer"][:1000]

@@ -30,8 +30,8 @@ TABLE_GROUPS: tuple[tuple[tuple[str, ...], tuple[str, ...], str | None], ...] = 
     (("OCRD",), ("BusinessPartners",), None),
     (("CRD1",), ("BusinessPartners",), "BPAddresses"),
     (("OITM",), ("Items",), None),
-    (("ORDR", "OINV"), ("Orders", "Invoices"), None),
-    (("RDR1", "INV1"), ("Orders", "Invoices"), "DocumentLines"),
+    (("ORDR", "ODLN", "OINV"), ("Orders", "DeliveryNotes", "Invoices"), None),
+    (("RDR1", "DLN1", "INV1"), ("Orders", "DeliveryNotes", "Invoices"), "DocumentLines"),
     (("ORCT",), ("IncomingPayments",), None),
     (("RCT2",), ("IncomingPayments",), "PaymentInvoices"),
 )

@@ -168,7 +168,7 @@ def test_posted_definition_takes_effect_after_a_restart(emu, sl):
         f"UserFieldsMD(TableName='ORDR',FieldID={r.json()['FieldID']})")
     body = {"CardCode": "CU1", f"U_{name}": "v", "DocumentLines": [{"ItemCode": "IU1"}]}
     _error(sl.post("Orders", json=body), 400, "-1000")  # not yet: the server must restart
-    assert emu.admin_json("POST", "restart")["user_fields_activated"] == 2  # ORDR and OINV
+    assert emu.admin_json("POST", "restart")["user_fields_activated"] == 3  # ORDR, ODLN, OINV
     assert sl.get("Orders", params={"$top": 1}).status_code == 401  # sessions ended
     sl2 = emu.session()
     r = sl2.post("Orders", json=body)

@@ -1,0 +1,95 @@
+"""Partners -> accounts and contacts both ways, end to end (emulators and hub as processes)."""
+
+from __future__ import annotations
+
+from flows_landscape import sap_post, wait_until
+from refdata_landscape import start, writes
+
+
+def accounts_numbered(land, number: str) -> list[dict]:
+    return [r for r in land.sf_rows("Account") if r.get("AccountNumber") == number]
+
+
+def test_partner_created_in_sap_becomes_an_account_once_and_keeps_salesforce_names(landscape):
+    land = start(landscape)
+    # the demo's customer entered in SAP only already has its account
+    (harbor,) = accounts_numbered(land, "C1021")
+    assert harbor["Name"] == "Harbor Clinics" and harbor["SAP_Credit_Limit__c"] == 15000
+    sl = land.sap_session()
+    sap_post(sl, "BusinessPartners", {
+        "CardCode": "C2001", "CardName": "Walk-in Optics", "CardType": "cCustomer",
+        "Phone1": "+1 555 0100", "City": "Reno", "CreditLimit": 5000})  # fmt: skip
+    (acc,) = wait_until(lambda: accounts_numbered(land, "C2001"), 10, "the new account")
+    assert (acc["Name"], acc["Phone"], acc["BillingCity"]) == (
+        "Walk-in Optics", "+1 555 0100", "Reno")  # fmt: skip
+    # Salesforce owns the name once the account exists; SAP owns the credit limit
+    land.sf_rest("PATCH", f"sobjects/Account/{acc['Id']}", {"Name": "Walk-in Optics Inc."})
+    r = sl.patch("BusinessPartners('C2001')", json={"CreditLimit": 7500})
+    assert r.status_code == 204
+    wait_until(
+        lambda: land.sf_record("Account", acc["Id"]).get("SAP_Credit_Limit__c") == 7500,
+        10,
+        "the credit limit on the account",
+    )
+    wait_until(
+        lambda: (
+            land.sap.admin_json("GET", "entities/BusinessPartners/C2001")["CardName"]
+            == "Walk-in Optics Inc."
+        ),
+        10,
+        "the Salesforce name on the partner",
+    )
+    assert land.sf_record("Account", acc["Id"])["Name"] == "Walk-in Optics Inc."
+    assert len(accounts_numbered(land, "C2001")) == 1
+
+
+def test_contacts_travel_both_ways_without_a_loop(landscape):
+    land = start(landscape)
+    # the demo's contacts: Acme's from Salesforce is on the partner, Borealis's from SAP is a
+    # Salesforce contact
+    bp = land.sap.admin_json("GET", "entities/BusinessPartners/C1001")
+    assert [m["E_Mail"] for m in bp["ContactEmployees"]] == ["dana.whitfield@acme.example"]
+    mails = lambda: {c.get("Email") for c in land.sf_rows("Contact")}  # noqa: E731
+    wait_until(lambda: "ingrid.nilsen@borealis.example" in mails(), 10, "the SAP contact")
+
+    acc = land.account_id("C1003")
+    cid = land.sf_rest("POST", "sobjects/Contact", {
+        "AccountId": acc, "FirstName": "Mara", "LastName": "Jansen",
+        "Email": "mara.jansen@orion.example", "Phone": "+31 10 555 0199"}).json()["id"]  # fmt: skip
+
+    def member():
+        bp = land.sap.admin_json("GET", "entities/BusinessPartners/C1003")
+        return next(
+            (m for m in bp["ContactEmployees"] if m["E_Mail"] == "mara.jansen@orion.example"),
+            None,
+        )
+
+    added = wait_until(member, 10, "the contact on the partner")
+    assert (added["FirstName"], added["LastName"], added["Phone1"], added["Name"]) == (
+        "Mara", "Jansen", "+31 10 555 0199", "Mara Jansen")  # fmt: skip
+
+    sl = land.sap_session()
+    r = sl.patch("BusinessPartners('C1003')", json={"ContactEmployees": [
+        {"InternalCode": added["InternalCode"], "Phone1": "+31 10 555 0200"}]})  # fmt: skip
+    assert r.status_code == 204, r.text
+    wait_until(
+        lambda: land.sf_record("Contact", cid).get("Phone") == "+31 10 555 0200",
+        10,
+        "the SAP phone on the Salesforce contact",
+    )
+    # let the last writes come back, then idle: no write on either side, no Salesforce call
+    polls0 = land.sap_requests().get("GET BusinessPartners", 0)
+    wait_until(
+        lambda: land.sap_requests().get("GET BusinessPartners", 0) >= polls0 + 6, 15, "polls"
+    )
+    land.sf.admin.post("/emulator/stats/reset")
+    land.sap.admin_json("POST", "stats/reset")
+    wait_until(
+        lambda: land.sap_requests().get("GET BusinessPartners", 0) >= 8, 15, "four poll cycles"
+    )
+    sap, sf = land.sap_requests(), land.sf_calls()
+    assert writes(sap) == {}, sap
+    assert sf["total"] == 0, sf["by_route"]
+    assert member()["Phone1"] == "+31 10 555 0200"
+    contacts = [c for c in land.sf_rows("Contact") if c.get("Email") == "mara.jansen@orion.example"]
+    assert [c["Id"] for c in contacts] == [cid]

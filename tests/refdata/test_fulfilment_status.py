@@ -1,0 +1,22 @@
+"""The fulfilment status an SAP order reports to its opportunity."""
+
+from __future__ import annotations
+
+import pytest
+from mlc_sapb1.fulfilment import fulfilment_status
+
+
+@pytest.mark.parametrize(
+    ("order", "delivered", "invoiced", "status"),
+    [
+        ({"DocumentStatus": "bost_Open", "Cancelled": "tNO"}, 0, False, "open"),
+        ({"DocumentStatus": "bost_Open", "Cancelled": "tNO"}, 3, False, "partly delivered"),
+        ({"DocumentStatus": "bost_Close", "Cancelled": "tNO"}, 10, False, "delivered"),
+        ({"DocumentStatus": "bost_Close", "Cancelled": "tNO"}, 10, True, "invoiced"),
+        ({"DocumentStatus": "bost_Close", "Cancelled": "tNO"}, 0, False, "closed"),
+        ({"DocumentStatus": "bost_Close", "Cancelled": "tYES"}, 0, False, "cancelled"),
+        ({"DocumentStatus": "bost_Close", "Cancelled": "tYES"}, 4, True, "cancelled"),
+    ],
+)
+def test_status(order, delivered, invoiced, status):
+    assert fulfilment_status(order, delivered, 10, invoiced) == status
