@@ -22,7 +22,7 @@ import logging
 import re
 from typing import Any
 
-from .hints import add_hints
+from .hints import add_hints, key_ok
 from .subscriptions import EVENTS
 
 log = logging.getLogger("hub.plugin.sapb1")
@@ -71,8 +71,10 @@ def hints_of(events: Any, company_db: str) -> tuple[list[tuple[str, str]], int]:
             ignored += 1
             continue
         data = ev.get("data") if isinstance(ev.get("data"), dict) else {}
-        key = data.get(KEY_FIELDS.get(entity, "DocEntry")) or ev.get("subject")
-        if key in (None, ""):
+        key_field = KEY_FIELDS.get(entity, "DocEntry")
+        key = data.get(key_field) or ev.get("subject")
+        plain = isinstance(key, str | int) and not isinstance(key, bool)
+        if not plain or not key_ok(key_field, str(key)):
             ignored += 1
             continue
         hints.append((entity, str(key)))
@@ -104,7 +106,7 @@ class WebhookReceiver:
             return (401, {"error": "signature"})
         try:
             events = json.loads(req.body)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested past the parser's depth
             return (400, {"error": "the body is not JSON"})
         hints, ignored = hints_of(events, self.company_db)
         try:
