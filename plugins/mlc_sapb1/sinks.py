@@ -16,6 +16,7 @@ from . import odata
 from .batch import BatchWrite, PartResponse
 from .connection import shared_client
 from .errors import ServiceLayerError, record_error
+from .hints import MAX_CARD_CODE
 from .startup import check_at_start
 
 REPLACE_COLLECTIONS = {"B1S-ReplaceCollectionsOnPatch": "true"}
@@ -213,6 +214,11 @@ class BusinessPartnerSink(ChangesetSink):
         code = item.payload.get("CardCode") or item.target_id
         if not code or not isinstance(code, str):
             raise RecordError("a business partner needs a CardCode", field="CardCode")
+        if len(code) > MAX_CARD_CODE:  # never sent: a giant key would fail the batch's look-up
+            raise RecordError(
+                f"CardCode of {len(code)} characters: SAP B1 holds at most {MAX_CARD_CODE}",
+                field="CardCode",
+            )
         return code
 
     def owned(self, payload: dict[str, Any]) -> dict[str, Any]:
