@@ -6,7 +6,8 @@
 is a plain function taking an :class:`HttpRequest` and returning an :class:`HttpResponse`.
 Handlers run on a small thread pool, never on the server's event loop nor in the engine, so a
 handler may do blocking work (commit to the store) before it answers. A body larger than
-``[hub] max_body`` bytes is answered 413 without being read into memory.
+``[hub] max_body`` bytes is answered 413 without being read into memory, and one whose body
+does not arrive within ``BODY_TIMEOUT`` seconds is answered 408 and its connection closed.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ from .errors import ConfigError
 log = logging.getLogger("hub.listener")
 
 DEFAULT_MAX_BODY = 1024 * 1024
+BODY_TIMEOUT = 30.0
+"""Seconds a client may take to send its body: a slower one is answered 408 and dropped, so
+clients that trickle a body byte by byte cannot hold connections open for good."""
 
 
 @dataclass
@@ -119,11 +123,13 @@ class HubListener:
         ssl_context: ssl.SSLContext | None = None,
         max_body: int = DEFAULT_MAX_BODY,
         handler_threads: int = 4,
+        body_timeout: float = BODY_TIMEOUT,
     ) -> None:
         self.host, self.port = parse_listen(address)
         self.routes = routes
         self.ssl_context = ssl_context
         self.max_body = max_body
+        self.body_timeout = body_timeout
         self._pool = ThreadPoolExecutor(handler_threads, thread_name_prefix="hub-http")
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -147,9 +153,17 @@ class HubListener:
             if request.content_length is not None and request.content_length > self.max_body:
                 return web.json_response({"error": "request body too large"}, status=413)
             try:
-                body = await request.read()
+                body = await asyncio.wait_for(request.read(), self.body_timeout)
             except web.HTTPRequestEntityTooLarge:
                 return web.json_response({"error": "request body too large"}, status=413)
+            except TimeoutError:
+                log.warning(
+                    "%s %s from %s: body not received within %g s; dropped",
+                    request.method, request.path, request.remote, self.body_timeout,
+                )  # fmt: skip
+                resp = web.json_response({"error": "request body too slow"}, status=408)
+                resp.force_close()
+                return resp
             req = HttpRequest(
                 request.method,
                 request.path,
