@@ -87,6 +87,11 @@ class CollectionSink(Sink):
         payload = dict(item.payload)
         allowed = self.opts["fields"]
         ext = self.opts.get("external_id_field")
+        if "attributes" in payload:  # would choose the object written: never from data
+            raise RecordError(
+                f"'attributes' is not a field of {self.sobject}; the sink sets the object type",
+                field="attributes",
+            )
         body = {k: v for k, v in payload.items() if k != RECORD_ID}
         if allowed:
             extra = sorted(set(body) - set(allowed) - ({ext} if ext else set()))
