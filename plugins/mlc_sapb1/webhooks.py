@@ -1,8 +1,9 @@
 """The webhook receiver at ``/webhooks/sapb1`` (Service Layer FP 2602+).
 
 - Handshake: a GET with ``X-B1-Webhook-Token`` is answered ``{"Challenge": <token>}``.
-- Signature: with ``webhook_key`` set, ``X-B1-Webhook-Signature`` must be the HMAC-SHA256 of
-  the token (handshake) or of the raw body (delivery) under that key. SAP does not document
+- Signature: ``X-B1-Webhook-Signature`` must be the HMAC-SHA256 of the token (handshake) or of
+  the raw body (delivery) under ``webhook_key``; without a ``webhook_key`` every request is
+  refused (403), since anyone who can reach the listener could plant hints. SAP does not document
   the encoding: lowercase or uppercase hex and standard or URL-safe base64 are accepted, and
   compared in constant time. Unsigned or forged requests get 401 and nothing is stored.
 - Deliveries: one CloudEvent or an array of them, keys only. Each becomes a hint (entity set,
@@ -91,17 +92,21 @@ class WebhookReceiver:
         """``req`` has ``method``, ``headers`` (lower-case names), ``body``, ``remote``;
         the answer is ``(status, JSON body)``."""
         signature = req.headers.get("x-b1-webhook-signature")
+        if not self.key:  # anyone reaching the listener could otherwise plant hints
+            log.warning("webhook %s from %s refused: plugins.sapb1.webhook_key is not set",
+                        req.method, req.remote)  # fmt: skip
+            return (403, {"error": "webhooks need plugins.sapb1.webhook_key"})
         if req.method == "GET":
             token = req.headers.get("x-b1-webhook-token")
             if not token:
                 return (400, {"error": "X-B1-Webhook-Token missing"})
-            if self.key and not signature_ok(self.key, token.encode(), signature):
+            if not signature_ok(self.key, token.encode(), signature):
                 log.warning(
                     "webhook handshake from %s refused: bad or missing signature", req.remote
                 )
                 return (401, {"error": "signature"})
             return (200, {"Challenge": token})
-        if self.key and not signature_ok(self.key, req.body, signature):
+        if not signature_ok(self.key, req.body, signature):
             log.warning("webhook delivery from %s refused: bad or missing signature", req.remote)
             return (401, {"error": "signature"})
         try:

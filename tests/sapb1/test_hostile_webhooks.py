@@ -78,3 +78,12 @@ def test_a_stored_poison_hint_is_dropped_and_the_others_still_read(emu, caplog):
     assert ids == ["HOST-1"]
     assert state.keys("hint/") == []  # read or dropped: nothing left to fail again
     assert "not-a-number" in caplog.text and "dropped" in caplog.text
+
+
+def test_without_a_webhook_key_nothing_is_accepted():
+    """Unsigned deliveries used to be stored when no key was set: a forged one planted hints."""
+    receiver = WebhookReceiver(MemoryState(), None, "SBODEMOUS")
+    body = json.dumps([event()]).encode()
+    assert receiver(request(body=body))[0] == 403
+    assert receiver(request("GET", x_b1_webhook_token="tok"))[0] == 403
+    assert receiver.state.values == {}
