@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any, ClassVar
 
-from hub import Matcher, Record, RecordError, Setting
+from hub import ConfigError, Matcher, Record, RecordError, Setting
 
 from . import odata
 from .connection import shared_client
@@ -91,6 +91,14 @@ class BusinessPartnerByCode(CodeLookup):
     options = {
         "field": Setting(str, default="AccountNumber", help="the record's field holding the code"),
     }
+
+    def open(self) -> None:
+        if not self.opts["field"].strip():
+            raise ConfigError(
+                f"flows.{self.context.flow}.matcher_options.field: must name the record's field "
+                "holding the CardCode (e.g. AccountNumber)"
+            )
+        super().open()
 
     def match_batch(self, records: list[Record]) -> list[dict[str, Any] | BaseException]:
         field = self.opts["field"]

@@ -166,7 +166,7 @@ class SalesOrderSink(ChangesetSink):
     }
 
     def open(self) -> None:
-        self.key_field = odata.name(self.opts["key_field"])
+        (self.key_field,) = odata.option_names(self, "sink", "key_field", [self.opts["key_field"]])
         super().open()
 
     def key_of(self, item: SinkItem) -> str:
@@ -206,7 +206,7 @@ class BusinessPartnerSink(ChangesetSink):
     }
 
     def start_fields(self) -> list[str]:
-        return [odata.name(f) for f in self.opts["owned_fields"]]
+        return odata.option_names(self, "sink", "owned_fields", self.opts["owned_fields"])
 
     def key_of(self, item: SinkItem) -> str:
         from hub import RecordError

@@ -71,6 +71,7 @@ class ServiceLayerSource(Source):
         return True
 
     def open(self) -> None:
+        odata.option_names(self, "source", "select", self.opts.get("select") or [])
         self.client = shared_client(self.context.settings, _state(self))
         select = (
             list(self._params().get("$select", "").split(",")) if self.opts.get("select") else []

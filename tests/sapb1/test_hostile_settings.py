@@ -61,3 +61,29 @@ def test_a_usable_ca_bundle_passes_the_start_up_check(tmp_path):
     res = _run_hub(tmp_path, lines, "ping")
     assert res.returncode == 4, res.stderr  # configuration accepted; the server is not there
     assert "ca_bundle" not in res.stderr
+
+
+@pytest.mark.parametrize(
+    "flow, key",
+    [
+        ('source = "sapb1.business_partners"\nsink = "demo.noop"\n'
+         'source_options = {select = ["CardName,CardCode)"]}', "source_options.select"),
+        ('source = "demo.generator"\nsink = "sapb1.sales_order"\n'
+         'sink_options = {key_field = "NumAtCard eq 1"}', "sink_options.key_field"),
+        ('source = "demo.generator"\nsink = "sapb1.business_partner"\n'
+         'sink_options = {owned_fields = ["CardName", "Bad Field"]}', "sink_options.owned_fields"),
+        ('source = "sapb1.business_partners"\nsink = "demo.noop"\n'
+         'matcher = "sapb1.business_partner_by_code"\nmatcher_options = {field = " "}',
+         "matcher_options.field"),
+    ],
+)  # fmt: skip
+def test_bad_flow_options_stop_the_hub_with_exit_3_naming_the_key(
+    tmp_path, sapb1_emulator, flow, key
+):
+    from sapb1_hub import SapHub
+
+    hub = SapHub(tmp_path, sapb1_emulator, f"[flows.f]\n{flow}\n")
+    res = hub.run("sync", "f")
+    assert res.returncode == 3, res.stderr[-2000:]
+    assert f"flows.f.{key}" in res.stderr
+    assert "unexpected" not in res.stderr
