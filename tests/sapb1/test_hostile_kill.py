@@ -115,3 +115,43 @@ batch = 10
     assert res.returncode == 0, res.stderr[-3000:]
     counts = _count(emu, "006TWIN")
     assert len(counts) == N and set(counts.values()) == {1}, counts
+
+
+def test_hub_sync_beside_hub_run_creates_each_order_once(tmp_path, emu):
+    import signal
+
+    changes = tmp_path / "changes.jsonl"
+    changes.write_text("".join(
+        json.dumps({"id": f"006BESIDE{i:09d}", "payload": {
+            "CardCode": "KL-C1", "DocDueDate": "2024-06-30",
+            "DocumentLines": [{"ItemCode": "KL-I1", "Quantity": 1}]}}) + "\n"
+        for i in range(N)))  # fmt: skip
+    flows = f"""
+[plugins.hubtest_plugin]
+enabled = true
+endpoint = "file"
+
+[flows.orders]
+source = "hubtest.file"
+sink = "sapb1.sales_order"
+batch_size = 5
+poll_interval = 0.5
+[flows.orders.source_options]
+path = "{changes}"
+batch = 10
+"""
+    hub = SapHub(tmp_path, emu, flows, hub_extra='plugin_modules = ["hubtest_plugin"]')
+    emu.admin_json("POST", "faults", {"kind": "delay", "route": "$batch", "delay": 0.3,
+                                      "times": None})  # fmt: skip
+    runner = hub.popen("run")
+    try:
+        sync = hub.run("sync", "orders", timeout=240)
+        assert sync.returncode in (0, 4), sync.stderr[-3000:]
+        _wait("every order", lambda: len(_count(emu, "006BESIDE")) == N, timeout=120)
+    finally:
+        runner.send_signal(signal.SIGTERM)
+        out, err = runner.communicate(timeout=60)
+    emu.admin_json("DELETE", "faults")
+    assert runner.returncode == 0, err[-3000:]
+    counts = _count(emu, "006BESIDE")
+    assert len(counts) == N and set(counts.values()) == {1}, counts
