@@ -68,3 +68,19 @@ def test_the_partner_sink_parks_a_giant_cardcode_and_writes_the_others(emu):
     ])  # fmt: skip
     assert results[0].error is not None and results[0].error.field == "CardCode"
     assert results[1].error is None and results[1].target_id == "HL-NEW"
+
+
+@pytest.mark.parametrize("code", ["A#B?C%D", "Ü'€ ç", "X/Y'Z", "a&b=c+d", "\U0001f600x"])
+def test_partner_codes_with_url_and_odata_characters_round_trip(emu, code):
+    from mlc_sapb1.sinks import BusinessPartnerSink
+    from sapb1_emulated import item
+
+    sink = component(BusinessPartnerSink, emu)
+    created = sink.write([item("006C", {"CardCode": code, "CardName": "v1",
+                                        "CardType": "cCustomer"})])  # fmt: skip
+    assert created[0].error is None, created[0].error
+    updated = sink.write([item("006C", {"CardCode": code, "CardName": "v2"})])
+    assert updated[0].error is None, updated[0].error
+    assert updated[0].target_id == code
+    found = component(BusinessPartnerByCode, emu).match_batch([rec(1, AccountNumber=code)])
+    assert found[0]["CardName"] == "v2"
