@@ -17,7 +17,7 @@ from urllib.parse import quote_plus
 
 from hub import ConfigError, HubError, Matcher, Record, RecordError, RetriableError, Setting
 
-from .org import connect
+from .org import connect_at_start
 from .soql import quote, quote_list
 
 KEYS_PER_QUERY = 200
@@ -35,7 +35,7 @@ class BatchLookup(Matcher):
     field_option = ""  # the option naming the Salesforce field
 
     def open(self) -> None:
-        self.conn = connect(self.context.settings)
+        self.conn = connect_at_start(self.context.settings, f"matcher {self.name}")
         for opt in (self.field_option,):
             if not _API_NAME.match(self.opts[opt] or ""):
                 raise ConfigError(

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 from hub import ConfigError, RecordError, RetriableError, Setting, Sink, SinkItem, WriteResult
 
-from .org import connect
+from .org import connect_at_start
 from .rest import TRANSIENT_CODES
 
 RECORD_ID = "Id"
@@ -55,7 +55,7 @@ class CollectionSink(Sink):
     }
 
     def open(self) -> None:
-        self.conn = connect(self.context.settings)
+        self.conn = connect_at_start(self.context.settings, f"sink {self.name}")
         self.check_describe()
 
     def check_describe(self) -> None:
