@@ -3,11 +3,27 @@ naming the key, and none echoes a password written where it does not belong."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
-from test_settings import _run_hub
 
 SECRET = "Pw-in-the-URL-42"
 URL = "https://sap.example.local:50000/b1s/v2/"
+
+
+def _run_hub(tmp_path, plugin_lines: str, *args: str):
+    """``hub ARGS`` with ``[plugins.sapb1]`` made of ``plugin_lines`` (a name of its own: the
+    Salesforce plugin's tests have a ``test_settings`` module too)."""
+    cfg = tmp_path / "hub.toml"
+    cfg.write_text(
+        f'[hub]\ndata_dir = "{tmp_path / "data"}"\n[plugins.sapb1]\nenabled = true\n' + plugin_lines
+    )
+    env = dict(os.environ, HUB_CONFIG=str(cfg), SAP_PW="sap-password")
+    return subprocess.run(
+        [sys.executable, "-m", "hub", *args], capture_output=True, text=True, env=env, timeout=60
+    )
 
 
 def _lines(**over: str) -> str:
