@@ -58,3 +58,25 @@ def test_a_body_that_never_arrives_is_answered_408_and_closed(listener):
     finally:
         for sock in slow:
             sock.close()
+
+
+def test_a_client_that_never_finishes_its_headers_is_disconnected():
+    """aiohttp alone keeps such a connection open for good (seen: still open after 100 s)."""
+    routes = []
+    Router("test", state=None, into=routes).add("POST", "/echo", lambda req: HttpResponse(200))
+    lst = HubListener("127.0.0.1:0", routes, header_timeout=1.0)
+    lst.start()
+    try:
+        slow = socket.create_connection((lst.host, lst.port))
+        slow.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\n")  # and nothing more
+        kept = httpx.Client(timeout=5)  # a kept-alive client that did send a request
+        assert kept.post(lst.url + "/echo", content=b"x").status_code == 200
+        slow.settimeout(10)
+        started = time.monotonic()
+        assert slow.recv(100) == b""  # closed by the server
+        assert time.monotonic() - started < 9
+        assert kept.post(lst.url + "/echo", content=b"y").status_code == 200  # still served
+        kept.close()
+        slow.close()
+    finally:
+        lst.stop()
