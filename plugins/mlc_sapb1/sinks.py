@@ -170,7 +170,16 @@ class SalesOrderSink(ChangesetSink):
         super().open()
 
     def key_of(self, item: SinkItem) -> str:
-        return item.record.external_id
+        from hub import RecordError
+
+        key = item.record.external_id
+        limit = 100 if self.key_field == "NumAtCard" else 254  # ORDR.NumAtCard; an alpha UDF
+        if len(key) > limit:  # never sent: a giant key would fail the batch's look-up
+            raise RecordError(
+                f"source id of {len(key)} characters: {self.key_field} holds at most {limit}",
+                field=self.key_field,
+            )
+        return key
 
     def target_of(self, existing: dict[str, Any]) -> str:
         return str(existing["DocEntry"])

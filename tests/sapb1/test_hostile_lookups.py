@@ -84,3 +84,16 @@ def test_partner_codes_with_url_and_odata_characters_round_trip(emu, code):
     assert updated[0].target_id == code
     found = component(BusinessPartnerByCode, emu).match_batch([rec(1, AccountNumber=code)])
     assert found[0]["CardName"] == "v2"
+
+
+def test_the_order_sink_parks_a_giant_source_id_and_writes_the_others(emu):
+    from mlc_sapb1.sinks import SalesOrderSink
+    from sapb1_emulated import item
+
+    emu.admin_json("POST", "seed", {"Items": [{"ItemCode": "HL-I1", "ItemName": "W"}]})
+    sink = component(SalesOrderSink, emu)
+    order = {"CardCode": "HL-1", "DocDueDate": "2024-06-30",
+             "DocumentLines": [{"ItemCode": "HL-I1", "Quantity": 1}]}  # fmt: skip
+    results = sink.write([item("006" + "G" * 70_000, order), item("006HOSTILEORDER1", order)])
+    assert results[0].error is not None and results[0].error.field == "NumAtCard"
+    assert results[1].error is None and results[1].target_id
