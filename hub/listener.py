@@ -6,7 +6,10 @@
 is a plain function taking an :class:`HttpRequest` and returning an :class:`HttpResponse`.
 Handlers run on a small thread pool, never on the server's event loop nor in the engine, so a
 handler may do blocking work (commit to the store) before it answers. A body larger than
-``[hub] max_body`` bytes is answered 413 without being read into memory.
+``[hub] max_body`` bytes is answered 413 without being read into memory, and one whose body
+does not arrive within ``BODY_TIMEOUT`` seconds is answered 408 and its connection closed; a
+connection whose first request has not reached a route within ``HEADER_TIMEOUT`` seconds is
+closed.
 """
 
 from __future__ import annotations
@@ -28,6 +31,12 @@ from .errors import ConfigError
 log = logging.getLogger("hub.listener")
 
 DEFAULT_MAX_BODY = 1024 * 1024
+BODY_TIMEOUT = 30.0
+"""Seconds a client may take to send its body: a slower one is answered 408 and dropped, so
+clients that trickle a body byte by byte cannot hold connections open for good."""
+HEADER_TIMEOUT = 30.0
+"""Seconds from opening a connection to its first request reaching a route: a client still
+sending its headers then (aiohttp alone would wait for ever) is disconnected."""
 
 
 @dataclass
@@ -119,11 +128,16 @@ class HubListener:
         ssl_context: ssl.SSLContext | None = None,
         max_body: int = DEFAULT_MAX_BODY,
         handler_threads: int = 4,
+        body_timeout: float = BODY_TIMEOUT,
+        header_timeout: float = HEADER_TIMEOUT,
     ) -> None:
         self.host, self.port = parse_listen(address)
         self.routes = routes
         self.ssl_context = ssl_context
         self.max_body = max_body
+        self.body_timeout = body_timeout
+        self.header_timeout = header_timeout
+        self._guards: dict[int, _FirstRequestDeadline] = {}
         self._pool = ThreadPoolExecutor(handler_threads, thread_name_prefix="hub-http")
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -144,12 +158,23 @@ class HubListener:
 
     def _wrap(self, route: Route):
         async def handle(request: web.Request) -> web.StreamResponse:
+            guard = self._guards.get(id(request.transport))
+            if guard is not None:
+                guard.served()
             if request.content_length is not None and request.content_length > self.max_body:
                 return web.json_response({"error": "request body too large"}, status=413)
             try:
-                body = await request.read()
+                body = await asyncio.wait_for(request.read(), self.body_timeout)
             except web.HTTPRequestEntityTooLarge:
                 return web.json_response({"error": "request body too large"}, status=413)
+            except TimeoutError:
+                log.warning(
+                    "%s %s from %s: body not received within %g s; dropped",
+                    request.method, request.path, request.remote, self.body_timeout,
+                )  # fmt: skip
+                resp = web.json_response({"error": "request body too slow"}, status=408)
+                resp.force_close()
+                return resp
             req = HttpRequest(
                 request.method,
                 request.path,
@@ -185,10 +210,11 @@ class HubListener:
         try:
             self._runner = web.AppRunner(self._app(), access_log=None)
             loop.run_until_complete(self._runner.setup())
-            site = web.TCPSite(self._runner, self.host, self.port, ssl_context=self.ssl_context)
-            loop.run_until_complete(site.start())
+            server = loop.run_until_complete(
+                loop.create_server(self._protocol, self.host, self.port, ssl=self.ssl_context)
+            )
             if self.port == 0:
-                self.port = self._runner.addresses[0][1]
+                self.port = server.sockets[0].getsockname()[1]
         except BaseException as exc:  # reported by start()
             self._error = exc
             self._ready.set()
@@ -197,8 +223,13 @@ class HubListener:
         try:
             loop.run_forever()
         finally:
+            server.close()
             loop.run_until_complete(self._runner.cleanup())
             loop.close()
+
+    def _protocol(self) -> asyncio.Protocol:
+        """aiohttp's protocol for a new connection, under a first-request deadline."""
+        return _FirstRequestDeadline(self._runner.server(), self)
 
     def stop(self) -> None:
         if self._loop is not None and self._loop.is_running():
@@ -206,6 +237,52 @@ class HubListener:
         if self._thread is not None:
             self._thread.join(15)
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+class _FirstRequestDeadline(asyncio.Protocol):
+    """Passes everything to aiohttp's protocol; closes the connection if no request reached a
+    route within ``header_timeout`` (slow-header clients). Idle kept-alive connections are
+    aiohttp's own keep-alive timeout's business."""
+
+    def __init__(self, inner: Any, listener: HubListener) -> None:
+        self.inner, self.listener = inner, listener
+        self.transport: Any = None
+        self.timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+        self.listener._guards[id(transport)] = self
+        self.inner.connection_made(transport)
+        loop = asyncio.get_running_loop()
+        self.timer = loop.call_later(self.listener.header_timeout, self._expire)
+
+    def served(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+
+    def _expire(self) -> None:
+        peer = self.transport.get_extra_info("peername")
+        log.warning("connection from %s sent no whole request within %g s; closed",
+                    peer, self.listener.header_timeout)  # fmt: skip
+        self.transport.close()
+
+    def data_received(self, data: bytes) -> None:
+        self.inner.data_received(data)
+
+    def eof_received(self) -> bool | None:
+        return self.inner.eof_received()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.served()
+        self.listener._guards.pop(id(self.transport), None)
+        self.inner.connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        self.inner.pause_writing()
+
+    def resume_writing(self) -> None:
+        self.inner.resume_writing()
 
 
 def _to_aiohttp(resp: HttpResponse | tuple) -> web.Response:

@@ -112,11 +112,43 @@ def resolve_reference(
     return value
 
 
+# Credentials no configuration names but the wire carries: session cookies, bearer tokens.
+# Wire-level debug logs (httpcore, http.client) print them as header tuples or lines.
+_CREDENTIAL_HEADER = re.compile(
+    r"""(?P<lead>\(b?['"](?:set-cookie|cookie|authorization|proxy-authorization|"""
+    r"""x-b1-webhook-signature)['"],\s*b?['"])[^'"]*""",
+    re.IGNORECASE,
+)
+_CREDENTIAL_LINE = re.compile(
+    r"(?P<lead>(?:^|[\s'\"\\n])(?:set-cookie|cookie|authorization|proxy-authorization):[ \t]*)"
+    r"[^\r\n'\"\\]+",
+    re.IGNORECASE,
+)
+_CREDENTIAL_VALUE = re.compile(
+    r"(?P<lead>\bB1SESSION=|\bBearer\s+|\baccess_token['\"]?\s*[:=]\s*['\"]?)"
+    r"[A-Za-z0-9._~+/=!\-]{8,}"
+    r"|\b00D[A-Za-z0-9]{12,15}![A-Za-z0-9._\-]{20,}",  # a Salesforce session id
+    re.IGNORECASE,
+)
+_HINTS = ("cookie", "authorization", "b1session", "bearer", "access_token", "!", "signature")
+
+
+def redact_credentials(text: str) -> str:
+    """Mask session cookies, authorization headers and bearer or Salesforce session tokens,
+    whatever their value: these are never registered, since no configuration names them."""
+    lowered = text.lower()
+    if not any(h in lowered for h in _HINTS):
+        return text
+    for pattern in (_CREDENTIAL_HEADER, _CREDENTIAL_LINE, _CREDENTIAL_VALUE):
+        text = pattern.sub(lambda m: (m.group("lead") or "") + MASK, text)
+    return text
+
+
 def redact_text(text: str) -> str:
     for value in registry.values:
         if value in text:
             text = text.replace(value, MASK)
-    return text
+    return redact_credentials(text)
 
 
 _key_is_secret: dict[str, bool] = {}
@@ -136,7 +168,7 @@ def _secret_key(key: Any) -> bool:
 def redact(obj: Any) -> Any:
     """Return ``obj`` with secret values and values under secret-looking keys masked."""
     if isinstance(obj, str):
-        return redact_text(obj) if registry.values else obj
+        return redact_text(obj)
     if isinstance(obj, dict):
         out = {}
         for k, v in obj.items():
@@ -154,8 +186,6 @@ class RedactingFilter(logging.Filter):
     """Masks registered secrets in the final text of every log record."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not registry.values:
-            return True
         try:
             message = record.getMessage()
         except Exception:  # a broken format string must not hide the record

@@ -11,14 +11,20 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote_plus
 
 from hub import ConfigError, HubError, Matcher, Record, RecordError, RetriableError, Setting
 
-from .org import connect
-from .soql import quote_list
+from .org import connect_at_start
+from .soql import quote, quote_list
 
 KEYS_PER_QUERY = 200
+MAX_SOQL_STRING = 4000  # a string in a WHERE clause holds at most 4,000 characters
+# A query travels in the URL of a GET, whose request line the org refuses past 16 KiB: the IN
+# list of one query is kept to this many URL-encoded characters (non-ASCII text grows 9-fold).
+MAX_ENCODED_KEYS = 12000
 _API_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)?$")
 _RECORD_ID = re.compile(r"^[A-Za-z0-9]{15}([A-Za-z0-9]{3})?$")
 
@@ -29,7 +35,7 @@ class BatchLookup(Matcher):
     field_option = ""  # the option naming the Salesforce field
 
     def open(self) -> None:
-        self.conn = connect(self.context.settings)
+        self.conn = connect_at_start(self.context.settings, f"matcher {self.name}")
         for opt in (self.field_option,):
             if not _API_NAME.match(self.opts[opt] or ""):
                 raise ConfigError(
@@ -50,13 +56,19 @@ class BatchLookup(Matcher):
         value = record.payload.get(key)
         if value in (None, ""):
             raise RecordError(f"no {self.sobject} key given", field=key)
-        return str(value)
+        text = str(value)
+        if len(text) > MAX_SOQL_STRING or len(quote_plus(quote(text))) > MAX_ENCODED_KEYS:
+            raise RecordError(
+                f"{self.sobject} key is too long to look up ({len(text)} characters; a SOQL "
+                f"string holds at most {MAX_SOQL_STRING}, and a query must fit in a URL)",
+                field=key,
+            )
+        return text
 
     def lookup(self, keys: list[str]) -> dict[str, list[dict]]:
         field = self.opts[self.field_option]
         found: dict[str, list[dict]] = defaultdict(list)
-        for start in range(0, len(keys), KEYS_PER_QUERY):
-            chunk = keys[start : start + KEYS_PER_QUERY]
+        for chunk in _query_chunks(keys):
             soql = f"SELECT Id, {field} FROM {self.sobject} WHERE {field} IN {quote_list(chunk)}"
             for row in self.conn.rest.query_records(soql):
                 found[self.norm(str(row.get(field)))].append(row)
@@ -100,6 +112,22 @@ class BatchLookup(Matcher):
                 f"{len(rows)} {self.sobject} records have {sf_field} = {key!r}", field=field
             )
         return {"Id": rows[0]["Id"], f"{self.sobject}Id": rows[0]["Id"]}
+
+
+def _query_chunks(keys: list[str]) -> Iterator[list[str]]:
+    """Keys in groups of at most ``KEYS_PER_QUERY`` whose URL-encoded IN list stays within
+    ``MAX_ENCODED_KEYS`` (a single key is always a group of its own)."""
+    chunk: list[str] = []
+    size = 0
+    for key in keys:
+        cost = len(quote_plus(quote(key))) + 3  # ", " between literals, encoded
+        if chunk and (len(chunk) >= KEYS_PER_QUERY or size + cost > MAX_ENCODED_KEYS):
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(key)
+        size += cost
+    if chunk:
+        yield chunk
 
 
 class AccountByNumber(BatchLookup):

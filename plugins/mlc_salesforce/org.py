@@ -6,11 +6,14 @@ refresh is single-flight across all of them), the HTTP session and the API budge
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 from typing import Any
 
 import requests
+
+from hub import ConfigError, FatalError, RetriableError
 
 from .auth import OrgToken, make_http_session
 from .limits import ApiBudget
@@ -73,3 +76,20 @@ def connect(settings: dict[str, Any]) -> OrgConnection:
         if conn is None:
             conn = _connections[key] = build(settings)
         return conn
+
+
+log = logging.getLogger("hub.plugin.salesforce")
+
+
+def connect_at_start(settings: dict[str, Any], what: str) -> OrgConnection:
+    """``connect``, then get the token once when a component opens: refused credentials or an
+    untrusted certificate stop the hub at start-up (``ConfigError``, exit 3) rather than stop
+    the flow later; an org that is merely unreachable is logged and left to the flow's retries."""
+    conn = connect(settings)
+    try:
+        conn.token.current()
+    except FatalError as exc:
+        raise ConfigError(f"plugins.salesforce ({what}): {exc}") from None
+    except RetriableError as exc:
+        log.warning("%s: Salesforce not reachable at start-up (%s); the flow will retry", what, exc)
+    return conn

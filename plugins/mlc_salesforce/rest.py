@@ -32,6 +32,8 @@ T = TypeVar("T")
 CLIENT_NAME = "ml-connector"
 COLLECTION_SIZE = 200  # records per sObject Collections call (Salesforce's maximum)
 TRANSIENT_CODES = {"REQUEST_LIMIT_EXCEEDED", "UNABLE_TO_LOCK_ROW", "SERVER_UNAVAILABLE"}
+# 503 from the org; 502 and 504 (often an HTML page) from a proxy or load balancer on the way
+TRANSIENT_STATUS = {502, 503, 504}
 HTTP_TIMEOUT = 120.0
 
 
@@ -138,7 +140,7 @@ class SalesforceRest:
                 continue
             except SalesforceError as exc:
                 code, message = error_of(exc)
-                transient = code in TRANSIENT_CODES or exc.status == 503
+                transient = code in TRANSIENT_CODES or exc.status in TRANSIENT_STATUS
                 if not transient:
                     raise SalesforceApiError(what, exc.status, code, message) from None
                 failure = f"{what}: HTTP {exc.status} {code}: {message}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import ssl
 from typing import Any
 from urllib.parse import urlparse
 
@@ -37,7 +38,16 @@ _ENDPOINT = re.compile(r"^[A-Za-z0-9.\-\[\]:]+:\d{1,5}$")
 def check_settings(settings: dict[str, Any]) -> None:
     """Raise ``ConfigError`` naming ``plugins.salesforce.KEY`` for the first unusable value."""
     key = "plugins.salesforce."
-    url = urlparse(settings.get("instance_url") or "")
+    try:
+        url = urlparse(settings.get("instance_url") or "")
+        url.port  # noqa: B018 - a port past 65535 or not a number raises here
+    except ValueError:
+        raise ConfigError(f"{key}instance_url: not a URL (check the host and port)") from None
+    if url.username is not None or url.password is not None:
+        raise ConfigError(
+            f"{key}instance_url: the URL carries a user name or password; remove them "
+            "(the hub signs in with client_id and client_secret)"
+        )
     if url.scheme != "https" or not url.hostname:
         raise ConfigError(
             f"{key}instance_url: expected an https:// URL such as "
@@ -58,6 +68,14 @@ def check_settings(settings: dict[str, Any]) -> None:
     ca = settings.get("ca_bundle")
     if ca and not os.path.isfile(ca):
         raise ConfigError(f"{key}ca_bundle: no such file {ca!r} (expected one PEM file)")
+    if ca:
+        try:
+            ssl.create_default_context(cafile=ca)
+        except (OSError, ssl.SSLError, ValueError) as exc:
+            reason = getattr(exc, "reason", None) or exc.__class__.__name__
+            raise ConfigError(
+                f"{key}ca_bundle: {ca!r} holds no usable PEM certificate ({reason})"
+            ) from None
     budget = settings.get("daily_api_budget")
     if budget is not None and not 0 < budget <= 1:
         raise ConfigError(f"{key}daily_api_budget: expected a fraction in (0, 1], got {budget!r}")

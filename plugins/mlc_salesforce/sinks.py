@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 from hub import ConfigError, RecordError, RetriableError, Setting, Sink, SinkItem, WriteResult
 
-from .org import connect
+from .org import connect_at_start
 from .rest import TRANSIENT_CODES
 
 RECORD_ID = "Id"
@@ -55,7 +55,7 @@ class CollectionSink(Sink):
     }
 
     def open(self) -> None:
-        self.conn = connect(self.context.settings)
+        self.conn = connect_at_start(self.context.settings, f"sink {self.name}")
         self.check_describe()
 
     def check_describe(self) -> None:
@@ -87,6 +87,11 @@ class CollectionSink(Sink):
         payload = dict(item.payload)
         allowed = self.opts["fields"]
         ext = self.opts.get("external_id_field")
+        if "attributes" in payload:  # would choose the object written: never from data
+            raise RecordError(
+                f"'attributes' is not a field of {self.sobject}; the sink sets the object type",
+                field="attributes",
+            )
         body = {k: v for k, v in payload.items() if k != RECORD_ID}
         if allowed:
             extra = sorted(set(body) - set(allowed) - ({ext} if ext else set()))

@@ -20,7 +20,7 @@ from hub import ChangeBatch, ConfigError, FatalError, Setting, Source
 
 from .cdc import CdcReader
 from .checkpoint import SourceCheckpoint
-from .org import connect
+from .org import connect_at_start
 from .polling import ModstampPoller
 from .pubsub import PubSubError
 from .records import OBJECTS, RecordReader
@@ -74,7 +74,7 @@ class SalesforceSource(Source):
                     f"flow {self.context.flow}: source_options.fields: {field!r} is not a "
                     "field's API name (such as SAP_Order_DocNum__c or Owner.Email)"
                 )
-        self.conn = connect(self.context.settings)
+        self.conn = connect_at_start(self.context.settings, f"source {self.name}")
         self.reader = RecordReader(self.conn.rest, OBJECTS[self.sobject], self.opts["fields"])
         self.poller = ModstampPoller(self.reader, self.opts["overlap_seconds"])
         self.topic = self.opts.get("channel") or f"/data/{self.sobject}ChangeEvent"

@@ -129,6 +129,11 @@ class ServiceLayerClient:
                 raise TransientFailure(
                     f"SAP B1 refused a fresh session for {method} {path}: {code} {message}"
                 )
+        elif method == "GET" and _broken_node(resp):
+            log.warning("SAP B1 node %s cannot read (%s); logging in again to reach another",
+                        ticket.route_id or "?", " ".join(parse_error(resp)))  # fmt: skip
+            ticket = self.session.renew(ticket)
+            resp = self._send(method, url, ticket, json_body, content, headers)
         self.session.touch(ticket)
         log.debug("SAP B1 %s %s -> %s", method, path, resp.status_code)
         return _checked(resp, method, path)
@@ -225,6 +230,12 @@ def _session_refused(resp: httpx.Response) -> bool:
     if resp.status_code == 401:
         return True
     return resp.status_code == 403 and parse_error(resp)[0] == "301"
+
+
+def _broken_node(resp: httpx.Response) -> bool:
+    """500 code 407 "Table definition not found": the load-balancer node this session landed
+    on cannot read, though logging in works; only a session on another node helps."""
+    return resp.status_code == 500 and parse_error(resp)[0] == "407"
 
 
 def _is_html(resp: httpx.Response) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any, ClassVar
 
-from hub import Matcher, Record, RecordError, Setting
+from hub import ConfigError, Matcher, Record, RecordError, Setting
 
 from . import odata
 from .connection import shared_client
@@ -27,6 +27,17 @@ class CodeLookup(Matcher):
     key_field: ClassVar[str] = ""
     returned: ClassVar[tuple[str, ...]] = ()
     cache_seconds: ClassVar[float] = 60.0
+    max_length: ClassVar[int] = 50  # the key column's size: a longer code is never sent
+
+    def too_long(self, code: str, field: str) -> RecordError | None:
+        if len(code) <= self.max_length:
+            return None
+        return RecordError(
+            f"{code[:20] + ('...' if len(code) > 20 else '')!r} ({len(code)} characters) "
+            f"cannot be an SAP B1 {self.key_field}: "
+            f"it holds at most {self.max_length}",
+            field=field,
+        )
 
     def open(self) -> None:
         self.client = shared_client(self.context.settings, getattr(self.context, "state", None))
@@ -42,6 +53,9 @@ class CodeLookup(Matcher):
         out = {}
         missing = []
         for code in dict.fromkeys(codes):
+            if len(code) > self.max_length:
+                out[code] = None
+                continue
             hit = self._cache.get(code)
             if hit is not None and now - hit[0] < self.cache_seconds:
                 out[code] = hit[1]
@@ -73,9 +87,18 @@ class BusinessPartnerByCode(CodeLookup):
     name = "sapb1.business_partner_by_code"
     entity_set, key_field = "BusinessPartners", "CardCode"
     returned = ("CardName", "CardType", "Currency")
+    max_length = 15  # OCRD.CardCode
     options = {
         "field": Setting(str, default="AccountNumber", help="the record's field holding the code"),
     }
+
+    def open(self) -> None:
+        if not self.opts["field"].strip():
+            raise ConfigError(
+                f"flows.{self.context.flow}.matcher_options.field: must name the record's field "
+                "holding the CardCode (e.g. AccountNumber)"
+            )
+        super().open()
 
     def match_batch(self, records: list[Record]) -> list[dict[str, Any] | BaseException]:
         field = self.opts["field"]
@@ -85,6 +108,8 @@ class BusinessPartnerByCode(CodeLookup):
         for code in codes:
             if not isinstance(code, str) or not code:
                 out.append(RecordError("no business partner code given", field=field))
+            elif self.too_long(code, field):
+                out.append(self.too_long(code, field))
             elif found.get(code) is None:
                 out.append(RecordError(f"no SAP B1 business partner {code!r}", field=field))
             else:
@@ -99,6 +124,7 @@ class ItemByCode(CodeLookup):
     name = "sapb1.item_by_code"
     entity_set, key_field = "Items", "ItemCode"
     returned = ("ItemName",)
+    max_length = 50  # OITM.ItemCode
     options = {
         "lines_field": Setting(str, default="lines", help="the record's list of lines"),
         "item_field": Setting(str, default="ProductCode", help="a line's item code field"),
@@ -125,6 +151,8 @@ class ItemByCode(CodeLookup):
                 where = f"{lines_field}[{n}].{item_field}"
                 if not isinstance(code, str) or not code:
                     error = RecordError("no item code given", field=where)
+                elif self.too_long(code, where):
+                    error = self.too_long(code, where)
                 elif found.get(code) is None:
                     error = RecordError(f"no SAP B1 item {code!r}", field=where)
                 if error:

@@ -23,6 +23,23 @@ def name(prop: str) -> str:
     return prop
 
 
+def option_names(component: Any, kind: str, option: str, props: Iterable[Any]) -> list[str]:
+    """The field names of a component option, checked at start-up: one that is not a plain
+    identifier stops the hub (exit 3) naming ``flows.FLOW.<kind>_options.<option>``."""
+    from hub import ConfigError
+
+    out = []
+    for prop in props:
+        try:
+            out.append(name(prop))
+        except ValueError:
+            raise ConfigError(
+                f"flows.{component.context.flow}.{kind}_options.{option}: {prop!r} is not a "
+                "field name (letters, digits and _, e.g. CardName or U_SFOpportunityId)"
+            ) from None
+    return out
+
+
 def literal(value: Any) -> str:
     """``value`` as an OData literal: strings quoted with inner quotes doubled."""
     if value is None:

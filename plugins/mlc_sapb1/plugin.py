@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from hub import hookimpl
 
-from .settings import SCHEMA, ServiceLayerSettings
+from .settings import SCHEMA, check_at_start
 
 
 @hookimpl
@@ -18,7 +18,7 @@ _configured: dict = {}
 
 @hookimpl
 def hub_configure(settings):
-    ServiceLayerSettings.from_settings(settings)  # stops the hub (exit 3) naming the key
+    check_at_start(settings)  # stops the hub (exit 3) naming the key
     _configured["settings"] = settings
 
 

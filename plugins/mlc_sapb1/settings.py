@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import ssl
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
@@ -46,8 +48,17 @@ class ServiceLayerSettings:
     def from_settings(cls, settings: dict[str, Any]) -> ServiceLayerSettings:
         """Check the resolved section; a problem raises ``ConfigError`` naming the key."""
         url = settings.get("service_layer_url") or ""
-        parsed = urlparse(url)
         key = f"{SECTION}.service_layer_url"
+        try:
+            parsed = urlparse(url)
+            parsed.port  # noqa: B018 - a port past 65535 or not a number raises here
+        except ValueError:
+            raise ConfigError(f"{key}: not a URL (check the host and port)") from None
+        if parsed.username is not None or parsed.password is not None:
+            raise ConfigError(
+                f"{key}: the URL carries a user name or password; remove them from the URL "
+                "(the Service Layer takes them from username and password)"
+            )
         if parsed.scheme not in ("https", "http") or not parsed.hostname:
             raise ConfigError(f"{key}: expected an https:// URL ending in /b1s/v2/, got {url!r}")
         if parsed.scheme == "http" and not settings.get("allow_http"):
@@ -72,4 +83,45 @@ class ServiceLayerSettings:
             page_size=int(settings.get("page_size") or 500),
             webhook_key=settings.get("webhook_key"),
             webhook_url=settings.get("webhook_url"),
+        )
+
+
+def check_at_start(settings: dict[str, Any]) -> ServiceLayerSettings:
+    """``from_settings`` plus the checks that read files: what ``hub_configure`` runs."""
+    checked = ServiceLayerSettings.from_settings(settings)
+    check_ca_bundle(checked.ca_bundle)
+    check_webhook_url(checked.webhook_url)
+    return checked
+
+
+def check_ca_bundle(path: str | None) -> None:
+    """The ``ca_bundle`` must be a readable PEM file holding at least one certificate."""
+    if not path:
+        return
+    key = f"{SECTION}.ca_bundle"
+    if not os.path.isfile(path):
+        raise ConfigError(f"{key}: no such file {path!r} (expected the PEM file of the CA)")
+    try:
+        ssl.create_default_context(cafile=path)
+    except (OSError, ssl.SSLError, ValueError) as exc:
+        reason = getattr(exc, "reason", None) or exc.__class__.__name__
+        raise ConfigError(f"{key}: {path!r} holds no usable PEM certificate ({reason})") from None
+
+
+def check_webhook_url(url: str | None) -> None:
+    """SAP delivers only to HTTPS (``EventSubscriptions.WebhookURL``), never with userinfo."""
+    if not url:
+        return
+    key = f"{SECTION}.webhook_url"
+    try:
+        parsed = urlparse(url)
+        parsed.port  # noqa: B018
+    except ValueError:
+        raise ConfigError(f"{key}: not a URL (check the host and port)") from None
+    if parsed.username is not None or parsed.password is not None:
+        raise ConfigError(f"{key}: the URL carries a user name or password; remove them")
+    if parsed.scheme != "https" or not parsed.hostname:
+        raise ConfigError(
+            f"{key}: expected the hub's public https:// URL ending in /webhooks/sapb1 "
+            "(the Service Layer delivers over HTTPS only)"
         )

@@ -16,6 +16,7 @@ from . import odata
 from .batch import BatchWrite, PartResponse
 from .connection import shared_client
 from .errors import ServiceLayerError, record_error
+from .hints import MAX_CARD_CODE
 from .startup import check_at_start
 
 REPLACE_COLLECTIONS = {"B1S-ReplaceCollectionsOnPatch": "true"}
@@ -165,11 +166,20 @@ class SalesOrderSink(ChangesetSink):
     }
 
     def open(self) -> None:
-        self.key_field = odata.name(self.opts["key_field"])
+        (self.key_field,) = odata.option_names(self, "sink", "key_field", [self.opts["key_field"]])
         super().open()
 
     def key_of(self, item: SinkItem) -> str:
-        return item.record.external_id
+        from hub import RecordError
+
+        key = item.record.external_id
+        limit = 100 if self.key_field == "NumAtCard" else 254  # ORDR.NumAtCard; an alpha UDF
+        if len(key) > limit:  # never sent: a giant key would fail the batch's look-up
+            raise RecordError(
+                f"source id of {len(key)} characters: {self.key_field} holds at most {limit}",
+                field=self.key_field,
+            )
+        return key
 
     def target_of(self, existing: dict[str, Any]) -> str:
         return str(existing["DocEntry"])
@@ -205,7 +215,7 @@ class BusinessPartnerSink(ChangesetSink):
     }
 
     def start_fields(self) -> list[str]:
-        return [odata.name(f) for f in self.opts["owned_fields"]]
+        return odata.option_names(self, "sink", "owned_fields", self.opts["owned_fields"])
 
     def key_of(self, item: SinkItem) -> str:
         from hub import RecordError
@@ -213,6 +223,11 @@ class BusinessPartnerSink(ChangesetSink):
         code = item.payload.get("CardCode") or item.target_id
         if not code or not isinstance(code, str):
             raise RecordError("a business partner needs a CardCode", field="CardCode")
+        if len(code) > MAX_CARD_CODE:  # never sent: a giant key would fail the batch's look-up
+            raise RecordError(
+                f"CardCode of {len(code)} characters: SAP B1 holds at most {MAX_CARD_CODE}",
+                field="CardCode",
+            )
         return code
 
     def owned(self, payload: dict[str, Any]) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from hub import Change, ChangeBatch, HubError, Setting, Source, content_hash
 
 from . import odata
 from .connection import shared_client
-from .hints import drain_hints
+from .hints import drain_hints, key_ok
 from .startup import check_at_start
 from .subscriptions import check_and_record
 
@@ -71,6 +71,7 @@ class ServiceLayerSource(Source):
         return True
 
     def open(self) -> None:
+        odata.option_names(self, "source", "select", self.opts.get("select") or [])
         self.client = shared_client(self.context.settings, _state(self))
         select = (
             list(self._params().get("$select", "").split(",")) if self.opts.get("select") else []
@@ -99,6 +100,13 @@ class ServiceLayerSource(Source):
         if state is None:
             return
         keys = drain_hints(state, self.entity_set)
+        bad = [k for k in keys.pending if not key_ok(self.key_field, k)]
+        if bad:
+            self.log.warning("%d webhook hints dropped: not a %s %s (%s)", len(bad),
+                             self.entity_set, self.key_field, _shorten(bad[0]))  # fmt: skip
+            keys.done(bad)
+            dropped = set(bad)
+            keys.pending = [k for k in keys.pending if k not in dropped]
         for chunk in _chunks(keys.pending, 50):
             typed = [int(k) if self.key_field == "DocEntry" else k for k in chunk]
             params = {**self._params(), "$filter": odata.any_of(self.key_field, typed)}
@@ -279,3 +287,7 @@ def _payments_cp(last: int, recent: dict[str, str], window: int) -> str:
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
+
+
+def _shorten(text: str, limit: int = 40) -> str:
+    return repr(text if len(text) <= limit else text[:limit] + "...")

@@ -1,8 +1,9 @@
 """The webhook receiver at ``/webhooks/sapb1`` (Service Layer FP 2602+).
 
 - Handshake: a GET with ``X-B1-Webhook-Token`` is answered ``{"Challenge": <token>}``.
-- Signature: with ``webhook_key`` set, ``X-B1-Webhook-Signature`` must be the HMAC-SHA256 of
-  the token (handshake) or of the raw body (delivery) under that key. SAP does not document
+- Signature: ``X-B1-Webhook-Signature`` must be the HMAC-SHA256 of the token (handshake) or of
+  the raw body (delivery) under ``webhook_key``; without a ``webhook_key`` every request is
+  refused (403), since anyone who can reach the listener could plant hints. SAP does not document
   the encoding: lowercase or uppercase hex and standard or URL-safe base64 are accepted, and
   compared in constant time. Unsigned or forged requests get 401 and nothing is stored.
 - Deliveries: one CloudEvent or an array of them, keys only. Each becomes a hint (entity set,
@@ -22,7 +23,7 @@ import logging
 import re
 from typing import Any
 
-from .hints import add_hints
+from .hints import add_hints, key_ok
 from .subscriptions import EVENTS
 
 log = logging.getLogger("hub.plugin.sapb1")
@@ -71,8 +72,10 @@ def hints_of(events: Any, company_db: str) -> tuple[list[tuple[str, str]], int]:
             ignored += 1
             continue
         data = ev.get("data") if isinstance(ev.get("data"), dict) else {}
-        key = data.get(KEY_FIELDS.get(entity, "DocEntry")) or ev.get("subject")
-        if key in (None, ""):
+        key_field = KEY_FIELDS.get(entity, "DocEntry")
+        key = data.get(key_field) or ev.get("subject")
+        plain = isinstance(key, str | int) and not isinstance(key, bool)
+        if not plain or not key_ok(key_field, str(key)):
             ignored += 1
             continue
         hints.append((entity, str(key)))
@@ -89,22 +92,26 @@ class WebhookReceiver:
         """``req`` has ``method``, ``headers`` (lower-case names), ``body``, ``remote``;
         the answer is ``(status, JSON body)``."""
         signature = req.headers.get("x-b1-webhook-signature")
+        if not self.key:  # anyone reaching the listener could otherwise plant hints
+            log.warning("webhook %s from %s refused: plugins.sapb1.webhook_key is not set",
+                        req.method, req.remote)  # fmt: skip
+            return (403, {"error": "webhooks need plugins.sapb1.webhook_key"})
         if req.method == "GET":
             token = req.headers.get("x-b1-webhook-token")
             if not token:
                 return (400, {"error": "X-B1-Webhook-Token missing"})
-            if self.key and not signature_ok(self.key, token.encode(), signature):
+            if not signature_ok(self.key, token.encode(), signature):
                 log.warning(
                     "webhook handshake from %s refused: bad or missing signature", req.remote
                 )
                 return (401, {"error": "signature"})
             return (200, {"Challenge": token})
-        if self.key and not signature_ok(self.key, req.body, signature):
+        if not signature_ok(self.key, req.body, signature):
             log.warning("webhook delivery from %s refused: bad or missing signature", req.remote)
             return (401, {"error": "signature"})
         try:
             events = json.loads(req.body)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested past the parser's depth
             return (400, {"error": "the body is not JSON"})
         hints, ignored = hints_of(events, self.company_db)
         try:
