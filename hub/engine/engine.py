@@ -21,6 +21,7 @@ from ..app import FlowParts, Hub
 from ..components import Record
 from ..errors import FatalError, HubError, RetriableError, StoreError
 from ..secrets import redact_text
+from ..store import LeaseLost
 from .processor import BatchProcessor, BatchStats
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ class FlowState:
     refused: int = 0  # changes parked at ingest (see hub.store.checks)
     read_complete: bool = False  # the source was read to its end in this pass
     source_error: str | None = None  # why the source failed under `hub sync`
+    source_busy: str | None = None  # another process holds the source's lease (`hub sync`)
 
 
 def _describe(exc: BaseException) -> str:
@@ -54,10 +56,13 @@ class Engine:
         workers: int | None = None,
         on_progress: Callable[[int], None] | None = None,
         force: Iterable[int] = (),
+        command: str = "sync",
     ) -> None:
         self.hub = hub
         self.store = hub.store
         self.workers = workers or hub.config.hub.get("workers") or 4
+        self.store.lease_seconds = float(hub.config.hub.get("lease_seconds") or 30.0)
+        self.store.command = command
         self.on_progress = on_progress
         self.stopping = hub.stopping
         self.wake = threading.Event()
@@ -75,6 +80,8 @@ class Engine:
         self._sources_done.set()
         self._heartbeat_thread: threading.Thread | None = None
         self._stopped = threading.Event()  # the engine stopped: its heartbeat ends too
+        self._leases: dict[str, int] = {}  # flow -> fencing token of the source lease held
+        self.takeovers = 0  # source leases this engine took (logged each time)
 
     @property
     def reading(self) -> bool:
@@ -99,6 +106,7 @@ class Engine:
         self._stopped.set()
         if self._heartbeat_thread is not None:
             self._heartbeat_thread.join(5)
+        self._hand_over_sources()
         self._release_held()
         with self._lock:
             self.unreleased = len(self._held)
@@ -167,13 +175,60 @@ class Engine:
             self._held.difference_update(ids)
         log.warning("released %d record(s) held while the store was unavailable", len(ids))
 
+    @property
+    def heartbeat_every(self) -> float:
+        return min(HEARTBEAT_EVERY, self.store.lease_seconds / 3)
+
     def _heartbeat(self) -> None:
-        while not self._stopped.wait(HEARTBEAT_EVERY) and not self.stopping.is_set():
+        """Every third of the lease time: the engine's heartbeat, its source leases renewed,
+        and records left claimed by engines that are gone given back to the inbox."""
+        while not self._stopped.wait(self.heartbeat_every) and not self.stopping.is_set():
             try:
                 self.store.heartbeat()
+                self._renew_sources()
+                self.store.recover_abandoned()
             except Exception:
                 log.exception("store heartbeat failed")
         self.store.close_quietly()  # this thread's own connection
+
+    # -- source leases ---------------------------------------------------------------------
+    def _hold_source(self, name: str) -> int | None:
+        """Take or renew the lease of a flow's source; its token, or ``None`` (held elsewhere)."""
+        src = self.flows[name].parts.source.name
+        with self._lock:
+            held = self._leases.get(name)
+        token = self.store.acquire_source(name, src, held)
+        with self._lock:
+            if token is None:
+                self._leases.pop(name, None)
+            else:
+                self._leases[name] = token
+        if token is not None and token != held:
+            self.takeovers += 1
+            log.info("flow %s: this process now reads source %s (lease token %d)", name, src, token)
+        elif token is None and held is not None:
+            log.warning("flow %s: lost the lease of source %s to another process", name, src)
+        return token
+
+    def _renew_sources(self) -> None:
+        with self._lock:
+            names = list(self._leases)
+        for name in names:
+            self._hold_source(name)
+
+    def _hand_over_sources(self) -> None:
+        """Release every source lease held, so another process takes over at once."""
+        with self._lock:
+            held, self._leases = dict(self._leases), {}
+        for name, token in held.items():
+            try:
+                self.store.release_source(name, self.flows[name].parts.source.name, token)
+            except Exception as exc:
+                log.error("flow %s: could not hand the source over: %s", name, exc)
+
+    def _lease_poll(self) -> float:
+        """How often a process without a source's lease checks whether it is free."""
+        return max(0.1, min(1.0, self.store.lease_seconds / 5))
 
     def _stop_flow(self, name: str, why: str) -> None:
         st = self.flows[name]
@@ -182,8 +237,9 @@ class Engine:
             log.error("flow %s stopped: %s", name, why)
 
     # -- sources -------------------------------------------------------------------------------
-    def ingest(self, name: str, *, full: bool = False) -> int:
-        """Run the flow's source once from its checkpoint; every batch is committed with it."""
+    def ingest(self, name: str, *, full: bool = False, lease: int | None = None) -> int:
+        """Run the flow's source once from its checkpoint; every batch is committed with it
+        (and, with ``lease``, only while this process holds the source's lease)."""
         st = self.flows[name]
         src = st.parts.source
         checkpoint = None if full else self.store.get_checkpoint(name, src.name)
@@ -193,7 +249,7 @@ class Engine:
             invalid: list[tuple[Record, str]] = []
             stored, echoes = self.store.ingest(
                 name, src.name, src.system or "?", src.object_type or "record", batch,
-                invalid=invalid,
+                invalid=invalid, lease=lease,
             )  # fmt: skip
             count += stored
             reasons = [reason for _, reason in invalid]
@@ -218,9 +274,18 @@ class Engine:
         failures = 0
         while not self.stopping.is_set() and st.stopped is None:
             try:
-                self.ingest(name)
+                token = self._hold_source(name)
+                if token is None:  # another process reads this source
+                    self.stopping.wait(self._lease_poll())
+                    continue
+                self.ingest(name, lease=token)
                 failures = 0
                 delay = st.parts.config.poll_interval
+            except LeaseLost as exc:
+                log.warning("%s; letting go", exc)
+                with self._lock:
+                    self._leases.pop(name, None)
+                delay = self._lease_poll()
             except FatalError as exc:
                 self._stop_flow(name, f"source failed: {exc}")
                 return
@@ -238,6 +303,12 @@ class Engine:
         st = self.flows[name]
         try:
             stats = st.processor.process(records)
+        except LeaseLost as exc:
+            # paused past the lease: another engine has these records now; let go of any
+            # still ours (the store gives back only those)
+            log.warning("flow %s: %s; letting go", name, exc)
+            self._release([r.id for r in records])
+            return BatchStats()
         except FatalError as exc:
             self._release([r.id for r in records])
             self._stop_flow(name, str(exc))
@@ -323,7 +394,10 @@ class Engine:
                     if self.stopping.is_set():
                         break
                     try:
-                        self.ingest(name, full=full)
+                        token = self._take_source_once(name)
+                        if token is None:
+                            continue
+                        self.ingest(name, full=full, lease=token)
                     except FatalError as exc:
                         self._stop_flow(name, f"source failed: {exc}")
                     except BaseException as exc:
@@ -358,7 +432,9 @@ class Engine:
                     log.warning("stopped while a source was still reading; it is left behind")
             if self.stopping.is_set():
                 reason = "shutdown"
-                unread = ingest and any(not st.read_complete for st in self.flows.values())
+                unread = ingest and any(
+                    not st.read_complete and not st.source_busy for st in self.flows.values()
+                )
                 try:
                     ready = any(self.store.live_count(n)[0] for n in self.flows)
                 except Exception:  # the store is down: what remains is unknown
@@ -366,6 +442,29 @@ class Engine:
                 self.interrupted = self.failure is None and bool(unread or ready)
         finally:
             self.stop(reason)
+
+    def _take_source_once(self, name: str) -> int | None:
+        """``hub sync``: the source's lease, or ``None`` after recording who holds it (this
+        pass then reads nothing from it and processes what is ready)."""
+        token = self._hold_source(name)
+        if token is None:
+            st = self.flows[name]
+            holder = next(
+                (
+                    lease.holder
+                    for lease in self.store.source_leases()
+                    if lease.flow == name and lease.source == st.parts.source.name
+                ),
+                None,
+            )
+            st.source_busy = holder or "another process"
+            log.warning(
+                "flow %s: source %s is being read by %s; this pass reads nothing from it",
+                name,
+                st.parts.source.name,
+                st.source_busy,
+            )
+        return token
 
     def run_forever(self) -> None:
         """``hub run``: sources poll on their intervals; records flow until a stop signal."""
