@@ -10,7 +10,8 @@ calls made twice (the price of at-least-once after a kill in mid-write) are coun
     python tests/chaos/hubchaos.py --pg postgresql://postgres@127.0.0.1:5432/test \\
         [--records 5000] [--kills 20] [--processes 3] [--seed N]
 
-The database named is emptied first. Prints the figures and exits 1 when a check fails.
+Each run works in a database of its own, created on that server and dropped at the end.
+Prints the figures and exits 1 when a check fails.
 """
 
 from __future__ import annotations
@@ -25,8 +26,11 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlparse
 
 TESTS = Path(__file__).resolve().parent.parent
 if str(TESTS) not in sys.path:
@@ -249,9 +253,32 @@ def _check(db: Db, env: HubEnv, records: int) -> dict:
     }
 
 
+@contextmanager
+def scratch_database(server_url: str):
+    """A new database on the server ``server_url`` points at; dropped afterwards."""
+    name = f"hub_chaos_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = pg_connect(server_url)
+    with admin.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield urlparse(server_url)._replace(path=f"/{name}").geturl()
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                (name,),
+            )
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--pg", default=os.environ.get("HUB_TEST_PG_URL"), help="PostgreSQL URL")
+    ap.add_argument(
+        "--pg",
+        default=os.environ.get("HUB_TEST_PG_URL"),
+        help="PostgreSQL server URL (a scratch database is created there)",
+    )
     ap.add_argument("--records", type=int, default=5000)
     ap.add_argument("--kills", type=int, default=20)
     ap.add_argument("--processes", type=int, default=3)
@@ -265,14 +292,15 @@ def main(argv: list[str] | None = None) -> int:
     for n in range(args.runs):
         seed = args.seed if args.seed is not None else random.randrange(1 << 30)
         root = Path(args.dir) / f"run-{n + 1}-{seed}"
-        figures = run_chaos(
-            args.pg,
-            root,
-            records=args.records,
-            kills=args.kills,
-            processes=args.processes,
-            seed=seed,
-        )
+        with scratch_database(args.pg) as url:
+            figures = run_chaos(
+                url,
+                root,
+                records=args.records,
+                kills=args.kills,
+                processes=args.processes,
+                seed=seed,
+            )
         print(json.dumps(figures), flush=True)
         failed += bool(figures["failures"])
     return 1 if failed else 0
