@@ -22,6 +22,7 @@ from ..components import Record
 from ..errors import FatalError, HubError, RetriableError, StoreError
 from ..secrets import redact_text
 from ..store import LeaseLost
+from .leases import SourceLeases
 from .processor import BatchProcessor, BatchStats
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ def _describe(exc: BaseException) -> str:
     return redact_text(f"{type(exc).__name__}: {exc}")
 
 
-class Engine:
+class Engine(SourceLeases):
     def __init__(
         self,
         hub: Hub,
@@ -80,8 +81,7 @@ class Engine:
         self._sources_done.set()
         self._heartbeat_thread: threading.Thread | None = None
         self._stopped = threading.Event()  # the engine stopped: its heartbeat ends too
-        self._leases: dict[str, int] = {}  # flow -> fencing token of the source lease held
-        self.takeovers = 0  # source leases this engine took (logged each time)
+        self._init_leases()
 
     @property
     def reading(self) -> bool:
@@ -190,45 +190,6 @@ class Engine:
             except Exception:
                 log.exception("store heartbeat failed")
         self.store.close_quietly()  # this thread's own connection
-
-    # -- source leases ---------------------------------------------------------------------
-    def _hold_source(self, name: str) -> int | None:
-        """Take or renew the lease of a flow's source; its token, or ``None`` (held elsewhere)."""
-        src = self.flows[name].parts.source.name
-        with self._lock:
-            held = self._leases.get(name)
-        token = self.store.acquire_source(name, src, held)
-        with self._lock:
-            if token is None:
-                self._leases.pop(name, None)
-            else:
-                self._leases[name] = token
-        if token is not None and token != held:
-            self.takeovers += 1
-            log.info("flow %s: this process now reads source %s (lease token %d)", name, src, token)
-        elif token is None and held is not None:
-            log.warning("flow %s: lost the lease of source %s to another process", name, src)
-        return token
-
-    def _renew_sources(self) -> None:
-        with self._lock:
-            names = list(self._leases)
-        for name in names:
-            self._hold_source(name)
-
-    def _hand_over_sources(self) -> None:
-        """Release every source lease held, so another process takes over at once."""
-        with self._lock:
-            held, self._leases = dict(self._leases), {}
-        for name, token in held.items():
-            try:
-                self.store.release_source(name, self.flows[name].parts.source.name, token)
-            except Exception as exc:
-                log.error("flow %s: could not hand the source over: %s", name, exc)
-
-    def _lease_poll(self) -> float:
-        """How often a process without a source's lease checks whether it is free."""
-        return max(0.1, min(1.0, self.store.lease_seconds / 5))
 
     def _stop_flow(self, name: str, why: str) -> None:
         st = self.flows[name]
@@ -442,29 +403,6 @@ class Engine:
                 self.interrupted = self.failure is None and bool(unread or ready)
         finally:
             self.stop(reason)
-
-    def _take_source_once(self, name: str) -> int | None:
-        """``hub sync``: the source's lease, or ``None`` after recording who holds it (this
-        pass then reads nothing from it and processes what is ready)."""
-        token = self._hold_source(name)
-        if token is None:
-            st = self.flows[name]
-            holder = next(
-                (
-                    lease.holder
-                    for lease in self.store.source_leases()
-                    if lease.flow == name and lease.source == st.parts.source.name
-                ),
-                None,
-            )
-            st.source_busy = holder or "another process"
-            log.warning(
-                "flow %s: source %s is being read by %s; this pass reads nothing from it",
-                name,
-                st.parts.source.name,
-                st.source_busy,
-            )
-        return token
 
     def run_forever(self) -> None:
         """``hub run``: sources poll on their intervals; records flow until a stop signal."""
