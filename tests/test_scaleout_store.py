@@ -158,3 +158,21 @@ def test_several_processes_open_an_empty_postgresql_store_at_once(pg_database):
         assert s.schema_version() == migrations.latest_version()
     finally:
         s.close()
+
+
+def test_records_in_flight_of_gone_engines_are_found_through_an_index(store_url):
+    s = Store(store_url)
+    try:
+        indexes = {i.name: i.columns for i in s.db.get_indexes("hub_inbox")}
+        assert indexes.get("hub_inbox_in_flight") == ["owner"]
+        if s.is_sqlite:
+            return  # one process: the planner's choice is not the point there
+        s.db.execute_sql("SET enable_seqscan = off")  # only a usable index avoids the scan
+        plan = s.db.execute_sql(
+            "EXPLAIN UPDATE hub_inbox SET status = 'pending' WHERE status = 'processing'"
+            " AND (owner IS NULL OR owner NOT IN ('a', 'b'))"
+        ).fetchall()
+        assert "hub_inbox_in_flight" in " ".join(r[0] for r in plan)
+        s.db.execute_sql("RESET enable_seqscan")
+    finally:
+        s.close()

@@ -49,6 +49,11 @@ def _v3_scale_out(db: pw.Database) -> None:
     ):
         if name not in columns:
             db.execute_sql(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+    # records in flight by owner: every running engine looks for those of engines that are gone
+    db.execute_sql(
+        "CREATE INDEX IF NOT EXISTS hub_inbox_in_flight ON hub_inbox (owner)"
+        " WHERE status = 'processing'"
+    )
 
 
 Migration = tuple[int, str, Callable[[pw.Database], None]]

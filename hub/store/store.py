@@ -191,12 +191,15 @@ class Store(RecordQueries, LeaseQueries):
         with self.transaction():
             now = now or self.db_now()
             alive = [e.owner for e in self.live_engines(now)]
-            q = InboxRecord.update(status=PENDING, owner=None, updated_at=now).where(
-                InboxRecord.status == PROCESSING
+            p = self.db.param
+            # the status as a literal: it matches the partial index hub_inbox_in_flight
+            sql = (
+                f"UPDATE hub_inbox SET status = {p}, owner = NULL, updated_at = {p}"
+                f" WHERE status = '{PROCESSING}'"
             )
             if alive:
-                q = q.where(InboxRecord.owner.is_null() | InboxRecord.owner.not_in(alive))
-            released = q.execute()
+                sql += f" AND (owner IS NULL OR owner NOT IN ({','.join([p] * len(alive))}))"
+            released = self.db.execute_sql(sql, [PENDING, now, *alive]).rowcount
             gone = EngineLease.delete()
             if alive:
                 gone = gone.where(EngineLease.owner.not_in(alive))
