@@ -165,6 +165,37 @@ def test_hub_sync_beside_hub_run_reads_nothing_and_says_so(hubenv):
         hub.store.close()
 
 
+def test_a_second_hub_sync_of_the_same_flow_reads_nothing_while_the_first_reads(hubenv):
+    n = 30
+    hubenv.write_changes([{"id": f"D{i}", "payload": {"i": i}} for i in range(n)])
+    hubenv.write_config(flow={"source_options": {"batch": 10, "slow": 1.0}})
+    first = Proc(hubenv, "first", "sync", "things", "--json")
+    try:
+
+        def reading():
+            hub = hubenv.load_hub()
+            try:
+                return any(lease.holder for lease in hub.store.source_leases())
+            except Exception:  # the store is still being created
+                return False
+            finally:
+                hub.store.close()
+
+        wait_for(reading, 30, what="the first hub sync reading its source")
+        second = hubenv.run("sync", "things", "--json")
+        assert second.returncode == 0, second.stderr
+        assert json.loads(second.stdout)["source_busy"]
+        assert first.p.wait(60) == 0, first.log()[-2000:]
+    finally:
+        first.stop()
+    assert json.loads(first.out.read_text())["received"] == n
+    hub = hubenv.load_hub()
+    try:
+        assert len(hub.store.find_records(flow="things")) == n
+    finally:
+        hub.store.close()
+
+
 def test_a_second_hub_run_on_a_sqlite_store_stops_at_once_naming_postgresql(tmp_path):
     env = HubEnv(tmp_path, f"sqlite:///{tmp_path / 'store' / 'hub.db'}")
     env.write_changes([{"id": "Q1", "payload": {}}])
