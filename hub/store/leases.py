@@ -15,14 +15,16 @@ with drifting clocks agree on who holds what.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import time
 from dataclasses import dataclass
 
 from ..errors import StoreError
-from .models import EngineLease, SourceLease
+from .models import PENDING, PROCESSING, EngineLease, SourceLease
 
+log = logging.getLogger(__name__)
 LEASE_SECONDS = 30.0
 
 
@@ -165,6 +167,33 @@ class LeaseQueries:
         now = now or self.db_now()
         rows = EngineLease.select().where(EngineLease.heartbeat_at >= now - self.lease_seconds)
         return [e for e in rows.order_by(EngineLease.started_at) if process_alive(e.owner)]
+
+    def recover_abandoned(self, now: float | None = None) -> int:
+        """Release records claimed by engines that are gone.
+
+        An engine is gone when its heartbeat is older than the lease time or, on this host,
+        when its process no longer exists (a crash is then recovered at once). Its heartbeat
+        row goes too, so ``hub status`` lists only live processes.
+        """
+        with self.transaction():
+            now = now or self.db_now()
+            alive = [e.owner for e in self.live_engines(now)]
+            p = self.db.param
+            # the status as a literal: it matches the partial index hub_inbox_in_flight
+            sql = (
+                f"UPDATE hub_inbox SET status = {p}, owner = NULL, updated_at = {p}"
+                f" WHERE status = '{PROCESSING}'"
+            )
+            if alive:
+                sql += f" AND (owner IS NULL OR owner NOT IN ({','.join([p] * len(alive))}))"
+            released = self.db.execute_sql(sql, [PENDING, now, *alive]).rowcount
+            gone = EngineLease.delete()
+            if alive:
+                gone = gone.where(EngineLease.owner.not_in(alive))
+            gone.execute()
+        if released:
+            log.warning("released %d record(s) left in flight by a stopped engine", released)
+        return released
 
     def end_lease(self) -> None:
         with self.transaction():

@@ -42,7 +42,6 @@ from .models import (
     PROCESSING,
     SKIPPED,
     Checkpoint,
-    EngineLease,
     InboxRecord,
     database_proxy,
 )
@@ -179,34 +178,6 @@ class Store(RecordQueries, LeaseQueries):
             except pw.PeeweeException:
                 pass
             self.db.connect()
-
-    # -- crash recovery of claimed records ------------------------------------------------
-    def recover_abandoned(self, now: float | None = None) -> int:
-        """Release records claimed by engines that are gone.
-
-        An engine is gone when its heartbeat is older than the lease time or, on this host,
-        when its process no longer exists (a crash is then recovered at once). Its heartbeat
-        row goes too, so ``hub status`` lists only live processes.
-        """
-        with self.transaction():
-            now = now or self.db_now()
-            alive = [e.owner for e in self.live_engines(now)]
-            p = self.db.param
-            # the status as a literal: it matches the partial index hub_inbox_in_flight
-            sql = (
-                f"UPDATE hub_inbox SET status = {p}, owner = NULL, updated_at = {p}"
-                f" WHERE status = '{PROCESSING}'"
-            )
-            if alive:
-                sql += f" AND (owner IS NULL OR owner NOT IN ({','.join([p] * len(alive))}))"
-            released = self.db.execute_sql(sql, [PENDING, now, *alive]).rowcount
-            gone = EngineLease.delete()
-            if alive:
-                gone = gone.where(EngineLease.owner.not_in(alive))
-            gone.execute()
-        if released:
-            log.warning("released %d record(s) left in flight by a stopped engine", released)
-        return released
 
     # -- ingest ------------------------------------------------------------------------------
     @reconnecting
