@@ -196,6 +196,33 @@ def test_a_second_hub_sync_of_the_same_flow_reads_nothing_while_the_first_reads(
         hub.store.close()
 
 
+def test_hub_sync_wait_reads_the_source_once_hub_run_hands_it_over(pgenv, sql):
+    pgenv.write_changes([{"id": "W1", "payload": {}}])
+    # hub run reads once at start, then not before it stops: W2 is left for hub sync
+    pgenv.write_config(flow={"poll_interval": 3600}, hub_extra="lease_seconds = 60")
+    run = Proc(pgenv, "run", "run")
+    sync = None
+    try:
+        wait_for(lambda: _holder_pid(sql) == run.pid, 30, what="hub run reading the source")
+        read = "SELECT COUNT(*) FROM hub_checkpoint"
+        wait_for(lambda: _count(sql, read) == 1, 30, what="hub run's first pass stored")
+        sync = Proc(pgenv, "sync", "sync", "things", "--wait", "60", "--json")
+        live = "SELECT COUNT(*) FROM hub_engine_lease WHERE command = 'sync'"
+        wait_for(lambda: _count(sql, live) == 1, 30, what="hub sync waiting")
+        assert sync.p.poll() is None  # still waiting: the source is hub run's
+        pgenv.write_changes([{"id": "W2", "payload": {}}], append=True)
+        assert run.stop() == 0
+        assert sync.p.wait(30) == 0, sync.log()[-2000:]
+    finally:
+        for p in (run, sync):
+            if p is not None:
+                p.stop()
+    summary = json.loads(sync.out.read_text())
+    assert summary["source_busy"] is None and summary["source_read"] is True
+    assert summary["received"] == 1  # W2, read by hub sync once hub run let go
+    assert _count(sql, "SELECT COUNT(*) FROM hub_inbox") == 2
+
+
 def test_a_second_hub_run_on_a_sqlite_store_stops_at_once_naming_postgresql(tmp_path):
     env = HubEnv(tmp_path, f"sqlite:///{tmp_path / 'store' / 'hub.db'}")
     env.write_changes([{"id": "Q1", "payload": {}}])

@@ -151,13 +151,21 @@ def run(state: State) -> None:
     is_flag=True,
     help="Run source, matcher and mapping; show what the sink would write; write nothing.",
 )
+@click.option(
+    "--wait",
+    type=click.FloatRange(min=0),
+    default=0,
+    show_default=True,
+    help="Seconds to wait for the source when another process reads it (else read nothing).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_state
-def sync(state: State, flow: str, full: bool, dry_run: bool, as_json: bool) -> None:
+def sync(state: State, flow: str, full: bool, dry_run: bool, wait: float, as_json: bool) -> None:
     """One pass of FLOW: read its source, then process every ready record.
 
-    When another process (a `hub run`) holds the source's lease, nothing is read from it and
-    the summary says so; ready records are still processed. Exit 0 when everything was
+    When another process (a `hub run`, another `hub sync`) reads the source, this pass waits
+    up to --wait seconds for it, then reads nothing from it and says so; ready records are
+    still processed. Exit 0 when everything was
     written, 4 when records were parked or wait for a retry.
     """
     hub = state.hub(required=True)
@@ -177,6 +185,7 @@ def sync(state: State, flow: str, full: bool, dry_run: bool, as_json: bool) -> N
         click.echo(f"dry run: {n} change(s); nothing written", err=True)
         return
     engine = Engine(hub, [flow])
+    engine.source_wait = wait
     show = not as_json and sys.stderr.isatty()
     with graceful_stop(hub.stopping):
         if show:

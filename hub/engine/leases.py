@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from ..store import Store
 
@@ -22,6 +23,9 @@ class SourceLeases:
     store: Store
     flows: dict
     _lock: threading.Lock
+
+    stopping: threading.Event
+    source_wait: float = 0.0  # `hub sync --wait`: seconds to wait for a source held elsewhere
 
     def _init_leases(self) -> None:
         self._leases: dict[str, int] = {}  # flow -> fencing token of the source lease held
@@ -66,9 +70,14 @@ class SourceLeases:
         return max(0.1, min(1.0, self.store.lease_seconds / 5))
 
     def _take_source_once(self, name: str) -> int | None:
-        """``hub sync``: the source's lease, or ``None`` after recording who holds it (this
-        pass then reads nothing from it and processes what is ready)."""
+        """``hub sync``: the source's lease, waiting up to ``source_wait`` seconds for it; or
+        ``None`` after recording who holds it (this pass then reads nothing from it and
+        processes what is ready)."""
+        deadline = time.monotonic() + self.source_wait
         token = self._hold_source(name)
+        while token is None and time.monotonic() < deadline and not self.stopping.is_set():
+            self.stopping.wait(min(self._lease_poll(), max(0.0, deadline - time.monotonic())))
+            token = self._hold_source(name)
         if token is None:
             st = self.flows[name]
             holder = next(
