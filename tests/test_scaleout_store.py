@@ -37,13 +37,13 @@ def _as(store: Store, owner: str):
 def test_one_holder_per_source_and_the_token_grows_at_each_takeover(store):
     token = store.acquire_source("things", "src")
     assert token == 1
-    assert store.acquire_source("things", "src", token) == 1  # renewed, same token
+    assert store.acquire_source("things", "src") == 1  # renewed, same token
     mine = _as(store, OTHER)
     assert store.acquire_source("things", "src") is None  # held, unexpired
     store.db.execute_sql("UPDATE hub_source_lease SET expires_at = 0")  # the holder went silent
     assert store.acquire_source("things", "src") == 2
     store.owner = mine
-    assert store.acquire_source("things", "src", token) is None  # lost; cannot take it back
+    assert store.acquire_source("things", "src") is None  # lost; cannot take it back
 
 
 def test_a_holder_that_lost_its_lease_cannot_store_or_move_the_checkpoint(store):
@@ -72,7 +72,7 @@ def test_an_expired_lease_nobody_took_is_still_refused(store):
         store.ingest(
             "things", "src", "left", "Thing", ChangeBatch([Change("A", {})], "1"), lease=token
         )
-    assert store.acquire_source("things", "src", token) == token + 1
+    assert store.acquire_source("things", "src") == token + 1
 
 
 def test_a_graceful_release_hands_the_source_over_at_once(store):

@@ -36,7 +36,7 @@ class SourceLeases:
         src = self.flows[name].parts.source.name
         with self._lock:
             held = self._leases.get(name)
-        token = self.store.acquire_source(name, src, held)
+        token = self.store.acquire_source(name, src)
         with self._lock:
             if token is None:
                 self._leases.pop(name, None)

@@ -83,13 +83,13 @@ class LeaseQueries:
         ).fetchone()
 
     # -- source leases -----------------------------------------------------------------------
-    def acquire_source(self, flow: str, source: str, held: int | None = None) -> int | None:
+    def acquire_source(self, flow: str, source: str) -> int | None:
         """Take or renew the lease of a flow's source; its fencing token, or ``None`` when
         another live process holds it.
 
-        ``held`` is the token this process believes it holds: it is renewed while it is still
-        current and unexpired. A lease is free when nobody holds it, when it expired, or when
-        its holder's process is gone from this host.
+        A lease this process holds is renewed while unexpired. A lease is free when nobody
+        holds it, when it expired, or when its holder's process is gone from this host; taking
+        it increments the token, which fences off whoever held it before.
         """
         with self.transaction():
             now = self.db_now()
@@ -101,7 +101,7 @@ class LeaseQueries:
             q = SourceLease.update(expires_at=until).where(
                 SourceLease.flow == flow, SourceLease.source == source
             )
-            if holder == self.owner and token == held and expires >= now:
+            if holder == self.owner and expires >= now:  # still ours: renewed
                 q.execute()
                 return token
             if holder not in (None, self.owner) and expires >= now and process_alive(holder):
