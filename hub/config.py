@@ -28,6 +28,13 @@ HUB_SCHEMA: dict[str, Setting] = {
     "log_level": Setting(str, default="INFO", choices=LOG_LEVELS, fold_case=True),
     "log_file": Setting(str, help="also write logs to this file"),
     "workers": Setting(int, default=4, minimum=1, maximum=256, help="threads writing to sinks"),
+    "lease_seconds": Setting(
+        float,
+        default=30.0,
+        minimum=1.0,
+        maximum=3600.0,
+        help="how long a silent process keeps its sources and claimed records (scale-out)",
+    ),
     "plugin_modules": Setting(
         list, default=[], items=str, help="local plugin modules to load by name"
     ),

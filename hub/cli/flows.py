@@ -12,6 +12,7 @@ from ..engine.dryrun import dry_run as plan_dry_run
 from ..errors import ConfigError
 from ..listener import start_listener
 from ..store import PARKED, STATUSES
+from ..store.database import claim_sqlite_runner
 from .common import (
     EPILOG_CODES,
     EXIT_FAILURE,
@@ -51,6 +52,7 @@ def _summary(engine: Engine) -> tuple[dict, int]:
             "stopped": st.stopped,
             "source_error": st.source_error,
             "source_read": st.read_complete,
+            "source_busy": st.source_busy,
         }
         if st.stopped or st.source_error:
             code = max(code, EXIT_FAILURE)
@@ -75,6 +77,11 @@ def _print_summary(summary: dict) -> None:
             click.echo(f"  STOPPED: {s['stopped']}")
         if s["source_error"]:
             click.echo(f"  SOURCE FAILED: {s['source_error']}")
+        if s["source_busy"]:
+            click.echo(
+                f"  source not read: another process reads it ({s['source_busy']}); "
+                "ready records were processed"
+            )
 
 
 def _report(engine: Engine, what: str) -> None:
@@ -102,10 +109,13 @@ def _report(engine: Engine, what: str) -> None:
 def run(state: State) -> None:
     """Run every enabled flow until SIGINT or SIGTERM.
 
-    The first signal stops taking new work and finishes what is in flight; a second one
-    exits at once (exit 130).
+    The first signal stops taking new work, finishes what is in flight and hands the flows'
+    sources to another running process at once; a second one exits at once (exit 130).
+    Several `hub run` processes may share one PostgreSQL store (see README, Store); a SQLite
+    store serves one (a second stops with exit 3).
     """
     hub = state.hub(required=True)
+    runner_lock = claim_sqlite_runner(hub.store.url) if hub.store.is_sqlite else None
     hub.load_plugins()
     names = [n for n, f in hub.config.flows.items() if f.enabled]
     if not names:
@@ -113,7 +123,7 @@ def run(state: State) -> None:
             f"configuration error in {hub.config.path}: no enabled flow to run "
             "(add a [flows.NAME] table, or set enabled = true in one)"
         )
-    engine = Engine(hub, names)
+    engine = Engine(hub, names, command="run")
     listener = start_listener(hub)
     click.echo(f"running {', '.join(names)}; Ctrl-C to stop", err=True)
     try:
@@ -122,6 +132,8 @@ def run(state: State) -> None:
     finally:
         if listener is not None:
             listener.stop()
+        if runner_lock is not None:
+            runner_lock.close()
     summary, code = _summary(engine)
     _print_summary(summary)
     engine.interrupted = False  # a stop signal is how `hub run` ends
@@ -139,12 +151,22 @@ def run(state: State) -> None:
     is_flag=True,
     help="Run source, matcher and mapping; show what the sink would write; write nothing.",
 )
+@click.option(
+    "--wait",
+    type=click.FloatRange(min=0),
+    default=0,
+    show_default=True,
+    help="Seconds to wait for the source when another process reads it (else read nothing).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_state
-def sync(state: State, flow: str, full: bool, dry_run: bool, as_json: bool) -> None:
+def sync(state: State, flow: str, full: bool, dry_run: bool, wait: float, as_json: bool) -> None:
     """One pass of FLOW: read its source, then process every ready record.
 
-    Exit 0 when everything was written, 4 when records were parked or wait for a retry.
+    When another process (a `hub run`, another `hub sync`) reads the source, this pass waits
+    up to --wait seconds for it, then reads nothing from it and says so; ready records are
+    still processed. Exit 0 when everything was
+    written, 4 when records were parked or wait for a retry.
     """
     hub = state.hub(required=True)
     hub.load_plugins()
@@ -163,6 +185,7 @@ def sync(state: State, flow: str, full: bool, dry_run: bool, as_json: bool) -> N
         click.echo(f"dry run: {n} change(s); nothing written", err=True)
         return
     engine = Engine(hub, [flow])
+    engine.source_wait = wait
     show = not as_json and sys.stderr.isatty()
     with graceful_stop(hub.stopping):
         if show:
@@ -275,7 +298,7 @@ def replay(
         click.echo(f"replaying {len(queued)} record(s)", err=True)
     if queue_only:
         return
-    engine = Engine(hub, flows, force=[r.id for r in queued] if force else ())
+    engine = Engine(hub, flows, force=[r.id for r in queued] if force else (), command="replay")
     with graceful_stop(hub.stopping):
         engine.sync_once(ingest=False)
     summary, code = _summary(engine)

@@ -28,10 +28,12 @@ log = logging.getLogger(__name__)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_state
 def status(state: State, as_json: bool) -> None:
-    """Per flow and source: checkpoint, lag and records by status."""
+    """Per flow and source: checkpoint, lag and records by status; the live hub processes
+    (host, pid, started, last heartbeat, sources each reads) and any source nobody reads."""
     hub = state.hub(mask_stored=True)
     store = hub.store
     now = time.time()
+    processes, unread = _processes(hub, store)
     counts = store.counts()
     oldest = store.oldest_live()
     checkpoints = {}
@@ -76,6 +78,8 @@ def status(state: State, as_json: bool) -> None:
                 "store": store.describe(),
                 "schema_version": store.schema_version(),
                 "flows": rows,
+                "processes": processes,
+                "sources_not_read": unread,
                 "warnings": warnings,
             }
         )
@@ -99,6 +103,49 @@ def status(state: State, as_json: bool) -> None:
             )
         if not r["sources"]:
             echo("  source: no checkpoint yet")
+    _print_processes(processes, unread)
+
+
+def _processes(hub, store) -> tuple[list[dict], list[dict]]:
+    """The live processes on this store and the enabled flows' sources no process reads."""
+    store.lease_seconds = float(hub.config.hub.get("lease_seconds") or 30.0)
+    now = store.db_now()
+    leases = store.source_leases()
+    held: dict[str, list[str]] = {}
+    for lease in leases:
+        if lease.holder and lease.expires_at >= now:
+            held.setdefault(lease.holder, []).append(f"{lease.flow}/{lease.source}")
+    processes = [
+        {
+            "host": e.host,
+            "pid": e.pid,
+            "command": e.command,
+            "started": fmt_time(e.started_at),
+            "last_heartbeat": fmt_time(e.heartbeat_at),
+            "heartbeat_age_seconds": round(max(0.0, now - e.heartbeat_at), 1),
+            "sources": held.get(e.owner, []),
+        }
+        for e in store.live_engines(now)
+    ]
+    read = {s for sources in held.values() for s in sources}
+    unread = [
+        {"flow": name, "source": f.source}
+        for name, f in sorted(hub.config.flows.items())
+        if f.enabled and f"{name}/{f.source}" not in read
+    ]
+    return processes, unread
+
+
+def _print_processes(processes: list[dict], unread: list[dict]) -> None:
+    echo(f"\nprocesses: {len(processes) or 'none running'}")
+    for p in processes:
+        echo(
+            f"  {p['host']} pid {p['pid']} ({p['command'] or '?'}): started {p['started']}, "
+            f"last heartbeat {fmt_age(p['heartbeat_age_seconds'])} ago, reads "
+            + (", ".join(p["sources"]) or "no source")
+        )
+    for u in unread:
+        echo(f"  not read by any process: flow {u['flow']}, source {u['source']}")
 
 
 @click.command(epilog=EPILOG_CODES)

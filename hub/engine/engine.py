@@ -21,6 +21,8 @@ from ..app import FlowParts, Hub
 from ..components import Record
 from ..errors import FatalError, HubError, RetriableError, StoreError
 from ..secrets import redact_text
+from ..store import LeaseLost
+from .leases import SourceLeases
 from .processor import BatchProcessor, BatchStats
 
 log = logging.getLogger(__name__)
@@ -39,13 +41,14 @@ class FlowState:
     refused: int = 0  # changes parked at ingest (see hub.store.checks)
     read_complete: bool = False  # the source was read to its end in this pass
     source_error: str | None = None  # why the source failed under `hub sync`
+    source_busy: str | None = None  # another process holds the source's lease (`hub sync`)
 
 
 def _describe(exc: BaseException) -> str:
     return redact_text(f"{type(exc).__name__}: {exc}")
 
 
-class Engine:
+class Engine(SourceLeases):
     def __init__(
         self,
         hub: Hub,
@@ -54,10 +57,13 @@ class Engine:
         workers: int | None = None,
         on_progress: Callable[[int], None] | None = None,
         force: Iterable[int] = (),
+        command: str = "sync",
     ) -> None:
         self.hub = hub
         self.store = hub.store
         self.workers = workers or hub.config.hub.get("workers") or 4
+        self.store.lease_seconds = float(hub.config.hub.get("lease_seconds") or 30.0)
+        self.store.command = command
         self.on_progress = on_progress
         self.stopping = hub.stopping
         self.wake = threading.Event()
@@ -75,6 +81,7 @@ class Engine:
         self._sources_done.set()
         self._heartbeat_thread: threading.Thread | None = None
         self._stopped = threading.Event()  # the engine stopped: its heartbeat ends too
+        self._init_leases()
 
     @property
     def reading(self) -> bool:
@@ -99,6 +106,7 @@ class Engine:
         self._stopped.set()
         if self._heartbeat_thread is not None:
             self._heartbeat_thread.join(5)
+        self._hand_over_sources()
         self._release_held()
         with self._lock:
             self.unreleased = len(self._held)
@@ -167,10 +175,18 @@ class Engine:
             self._held.difference_update(ids)
         log.warning("released %d record(s) held while the store was unavailable", len(ids))
 
+    @property
+    def heartbeat_every(self) -> float:
+        return min(HEARTBEAT_EVERY, self.store.lease_seconds / 3)
+
     def _heartbeat(self) -> None:
-        while not self._stopped.wait(HEARTBEAT_EVERY) and not self.stopping.is_set():
+        """Every third of the lease time: the engine's heartbeat, its source leases renewed,
+        and records left claimed by engines that are gone given back to the inbox."""
+        while not self._stopped.wait(self.heartbeat_every) and not self.stopping.is_set():
             try:
                 self.store.heartbeat()
+                self._renew_sources()
+                self.store.recover_abandoned()
             except Exception:
                 log.exception("store heartbeat failed")
         self.store.close_quietly()  # this thread's own connection
@@ -182,8 +198,9 @@ class Engine:
             log.error("flow %s stopped: %s", name, why)
 
     # -- sources -------------------------------------------------------------------------------
-    def ingest(self, name: str, *, full: bool = False) -> int:
-        """Run the flow's source once from its checkpoint; every batch is committed with it."""
+    def ingest(self, name: str, *, full: bool = False, lease: int | None = None) -> int:
+        """Run the flow's source once from its checkpoint; every batch is committed with it
+        (and, with ``lease``, only while this process holds the source's lease)."""
         st = self.flows[name]
         src = st.parts.source
         checkpoint = None if full else self.store.get_checkpoint(name, src.name)
@@ -193,7 +210,7 @@ class Engine:
             invalid: list[tuple[Record, str]] = []
             stored, echoes = self.store.ingest(
                 name, src.name, src.system or "?", src.object_type or "record", batch,
-                invalid=invalid,
+                invalid=invalid, lease=lease,
             )  # fmt: skip
             count += stored
             reasons = [reason for _, reason in invalid]
@@ -218,9 +235,18 @@ class Engine:
         failures = 0
         while not self.stopping.is_set() and st.stopped is None:
             try:
-                self.ingest(name)
+                token = self._hold_source(name)
+                if token is None:  # another process reads this source
+                    self.stopping.wait(self._lease_poll())
+                    continue
+                self.ingest(name, lease=token)
                 failures = 0
                 delay = st.parts.config.poll_interval
+            except LeaseLost as exc:
+                log.warning("%s; letting go", exc)
+                with self._lock:
+                    self._leases.pop(name, None)
+                delay = self._lease_poll()
             except FatalError as exc:
                 self._stop_flow(name, f"source failed: {exc}")
                 return
@@ -238,6 +264,12 @@ class Engine:
         st = self.flows[name]
         try:
             stats = st.processor.process(records)
+        except LeaseLost as exc:
+            # paused past the lease: another engine has these records now; let go of any
+            # still ours (the store gives back only those)
+            log.warning("flow %s: %s; letting go", name, exc)
+            self._release([r.id for r in records])
+            return BatchStats()
         except FatalError as exc:
             self._release([r.id for r in records])
             self._stop_flow(name, str(exc))
@@ -323,7 +355,10 @@ class Engine:
                     if self.stopping.is_set():
                         break
                     try:
-                        self.ingest(name, full=full)
+                        token = self._take_source_once(name)
+                        if token is None:
+                            continue
+                        self.ingest(name, full=full, lease=token)
                     except FatalError as exc:
                         self._stop_flow(name, f"source failed: {exc}")
                     except BaseException as exc:
@@ -358,7 +393,9 @@ class Engine:
                     log.warning("stopped while a source was still reading; it is left behind")
             if self.stopping.is_set():
                 reason = "shutdown"
-                unread = ingest and any(not st.read_complete for st in self.flows.values())
+                unread = ingest and any(
+                    not st.read_complete and not st.source_busy for st in self.flows.values()
+                )
                 try:
                     ready = any(self.store.live_count(n)[0] for n in self.flows)
                 except Exception:  # the store is down: what remains is unknown

@@ -11,7 +11,7 @@ from ..components import Record, SinkItem, WriteResult, content_hash
 from ..errors import FatalError, RecordError, RetriableError, SkipRecord
 from ..plugins import PluginHost
 from ..secrets import redact_text
-from ..store import DONE, PARKED, PENDING, SKIPPED, Event, LinkWrite, Outcome, Store
+from ..store import DONE, PARKED, PENDING, SKIPPED, Event, LeaseLost, LinkWrite, Outcome, Store
 from ..store.checks import INVALID_OP, id_problem
 from ..store.store import LinkInfo
 from .backoff import retry_delay
@@ -235,6 +235,8 @@ class BatchProcessor:
             outcomes += self._write(pending)
         try:
             self.store.commit_outcomes(outcomes)
+        except LeaseLost:
+            raise  # the records are another engine's now: nothing of this batch is ours to commit
         except Exception as exc:
             # e.g. a value the database refused: count a failed attempt for every record of the
             # batch (with backoff, parked at max_attempts) instead of sending it again at once.

@@ -53,11 +53,16 @@ def insert(
 
 
 def update_where_in(
-    db: pw.Database, table: str, values: dict[str, object], ids: Sequence[int], extra: str = ""
+    db: pw.Database,
+    table: str,
+    values: dict[str, object],
+    ids: Sequence[int],
+    extra: str = "",
+    extra_params: Sequence = (),
 ) -> int:
-    """``UPDATE table SET values WHERE id IN ids [AND extra]``; returns rows changed."""
+    """``UPDATE table SET values WHERE id IN ids [extra]``; returns rows changed."""
     changed = 0
-    for cursor in _updates(db, table, values, ids, extra):
+    for cursor in _updates(db, table, values, ids, extra, extra_params):
         changed += cursor.rowcount
     return changed
 
@@ -72,13 +77,20 @@ def update_returning(
     return out
 
 
-def _updates(db: pw.Database, table: str, values: dict[str, object], ids: Sequence, tail: str):
+def _updates(
+    db: pw.Database,
+    table: str,
+    values: dict[str, object],
+    ids: Sequence,
+    tail: str,
+    tail_params: Sequence = (),
+):
     p = db.param
     sets = ",".join(f"{k}={p}" for k in values)
     for i in range(0, len(ids), 5000):
         chunk = list(ids[i : i + 5000])
         sql = f"UPDATE {table} SET {sets} WHERE id IN ({','.join([p] * len(chunk))}){tail}"
-        yield db.execute_sql(sql, [*values.values(), *chunk])
+        yield db.execute_sql(sql, [*values.values(), *chunk, *tail_params])
 
 
 def select_where_in(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
 import functools
+import os
 import sqlite3
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -135,3 +137,31 @@ def reconnecting(method):
         return method(self, *args, **kwargs)
 
     return wrapper
+
+
+def claim_sqlite_runner(url: str):
+    """Make this process the only ``hub run`` of a SQLite store; returns the open lock file
+    (keep it open while running; the OS lets go of it when the process ends, however it ends).
+
+    A SQLite store serves one ``hub run``: a second one stops here with ``ConfigError``
+    naming PostgreSQL. ``hub sync`` and ``hub replay`` do not take this lock.
+    """
+    path = Path(unquote(urlparse(url).path) + ".run.lock")
+    fh = open(path, "a+")  # noqa: SIM115 - held for the life of the process
+    try:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.seek(0)
+        pid = fh.read().strip() or "?"
+        fh.close()
+        raise ConfigError(
+            f"another `hub run` (pid {pid}) already uses the SQLite store at {url}: a SQLite "
+            "store serves one `hub run` at a time. To run several processes, point `store` "
+            "at a PostgreSQL database (see README, Store); `hub sync` and `hub replay` work "
+            "beside the running one"
+        ) from None
+    fh.seek(0)
+    fh.truncate()
+    fh.write(f"{os.getpid()}\n")
+    fh.flush()
+    return fh

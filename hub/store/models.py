@@ -118,13 +118,37 @@ class AuditEvent(BaseModel):
 
 
 class EngineLease(BaseModel):
-    """A running engine's heartbeat; records claimed by an engine without one are released."""
+    """A running engine's heartbeat; records claimed by an engine without one are released.
+
+    ``hub status`` lists these rows as the live processes."""
 
     owner = pw.CharField(max_length=100, primary_key=True)
     heartbeat_at = pw.DoubleField()
+    host = pw.CharField(max_length=255, null=True)
+    pid = pw.IntegerField(null=True)
+    command = pw.CharField(max_length=16, null=True)  # run, sync or replay
+    started_at = pw.DoubleField(null=True)
 
     class Meta:
         table_name = "hub_engine_lease"
+
+
+class SourceLease(BaseModel):
+    """Who reads a flow's source: one holder at a time, until ``expires_at``.
+
+    ``token`` grows by one at every change of holder (a fencing token): a holder that lost the
+    lease (paused, cut off) still has the old token, and the store refuses its writes."""
+
+    flow = pw.CharField(max_length=100)
+    source = pw.CharField(max_length=200)
+    holder = pw.CharField(max_length=100, null=True)
+    token = pw.BigIntegerField(default=0)
+    expires_at = pw.DoubleField(default=0)
+    acquired_at = pw.DoubleField(null=True)
+
+    class Meta:
+        table_name = "hub_source_lease"
+        primary_key = pw.CompositeKey("flow", "source")
 
 
 class VaultEntry(BaseModel):
@@ -137,4 +161,13 @@ class VaultEntry(BaseModel):
         table_name = "hub_vault"
 
 
-ALL_MODELS = (SchemaVersion, InboxRecord, Checkpoint, Link, AuditEvent, EngineLease, VaultEntry)
+ALL_MODELS = (
+    SchemaVersion,
+    InboxRecord,
+    Checkpoint,
+    Link,
+    AuditEvent,
+    EngineLease,
+    SourceLease,
+    VaultEntry,
+)

@@ -33,6 +33,7 @@ from .checks import (
     storable_text,
 )
 from .database import connect, describe_url, is_sqlite, reconnecting, write_transaction
+from .leases import LEASE_SECONDS, LeaseLost, LeaseQueries
 from .models import (
     ALL_MODELS,
     DONE,
@@ -41,7 +42,6 @@ from .models import (
     PROCESSING,
     SKIPPED,
     Checkpoint,
-    EngineLease,
     InboxRecord,
     database_proxy,
 )
@@ -50,23 +50,8 @@ from .queries import RecordQueries, ReplayRef
 
 log = logging.getLogger(__name__)
 _CHUNK = 400
-LEASE_SECONDS = 30.0
 ANALYZE_FIRST = 2000  # then each time the rows written grew by half
 CLAIM_BYTES = 32 * 1024 * 1024  # payload text one claim may load (at least one record)
-
-
-def _process_alive(owner: str) -> bool:
-    host, _, rest = owner.partition(":")
-    pid = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid.isdigit():
-        return True  # another host: trust its heartbeat
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _disk_full(exc: BaseException) -> bool:
@@ -110,7 +95,7 @@ def _summary(summary: dict[str, Any] | None) -> str | None:
     return json.dumps(redact(summary), default=str)
 
 
-class Store(RecordQueries):
+class Store(RecordQueries, LeaseQueries):
     """One open store. Only one per process: the models are bound through a shared proxy."""
 
     def __init__(self, url: str, *, migrate: bool = True) -> None:
@@ -128,6 +113,9 @@ class Store(RecordQueries):
             self.close_quietly()
             raise StoreError(f"cannot open the store at {self.describe()}: {exc}") from exc
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.lease_seconds = LEASE_SECONDS  # engine and source leases; set from [hub]
+        self.command: str | None = None  # run, sync or replay: shown by `hub status`
+        self.started_at = time.time()
         self._ingested = 0  # inbox rows this process wrote
         self._analyzed_at = 0  # ... when the planner's statistics were last refreshed
 
@@ -191,42 +179,6 @@ class Store(RecordQueries):
                 pass
             self.db.connect()
 
-    # -- engine leases (crash recovery of claimed records) ---------------------------------
-    def heartbeat(self, now: float | None = None) -> None:
-        now = now or time.time()
-        with self.transaction():
-            EngineLease.insert(owner=self.owner, heartbeat_at=now).on_conflict(
-                conflict_target=[EngineLease.owner], update={EngineLease.heartbeat_at: now}
-            ).execute()
-
-    def recover_abandoned(self, now: float | None = None) -> int:
-        """Release records claimed by engines that are gone.
-
-        An engine is gone when its heartbeat is older than ``LEASE_SECONDS`` or, on this host,
-        when its process no longer exists (a crash is then recovered at once).
-        """
-        now = now or time.time()
-        with self.transaction():
-            alive = [
-                e.owner
-                for e in EngineLease.select().where(EngineLease.heartbeat_at >= now - LEASE_SECONDS)
-                if _process_alive(e.owner)
-            ]
-            q = InboxRecord.update(status=PENDING, owner=None, updated_at=now).where(
-                InboxRecord.status == PROCESSING
-            )
-            if alive:
-                q = q.where(InboxRecord.owner.is_null() | InboxRecord.owner.not_in(alive))
-            released = q.execute()
-            EngineLease.delete().where(EngineLease.heartbeat_at < now - LEASE_SECONDS).execute()
-        if released:
-            log.warning("released %d record(s) left in flight by a stopped engine", released)
-        return released
-
-    def end_lease(self) -> None:
-        with self.transaction():
-            EngineLease.delete().where(EngineLease.owner == self.owner).execute()
-
     # -- ingest ------------------------------------------------------------------------------
     @reconnecting
     def get_checkpoint(self, flow: str, source: str) -> str | None:
@@ -265,11 +217,14 @@ class Store(RecordQueries):
         batch: ChangeBatch,
         *,
         invalid: list[tuple[Record, str]] | None = None,
+        lease: int | None = None,
     ) -> tuple[int, int]:
         """Store a batch's changes and move the checkpoint, in one transaction.
 
         Returns ``(stored, echoes)``; echoes (the hub's own writes coming back) are stored as
-        ``skipped`` so they stay visible in the audit trail but cost no processing. A change
+        ``skipped`` so they stay visible in the audit trail but cost no processing. With
+        ``lease`` (a source lease's fencing token) nothing is stored unless this process still
+        holds that lease (``LeaseLost``). A change
         the store cannot take as it is (see :func:`check_change`) is stored ``parked`` with
         its reason, appended to ``invalid`` with its record; it never holds up the rest.
         """
@@ -279,6 +234,8 @@ class Store(RecordQueries):
         valid = [c for c, problem in zip(batch.changes, checked, strict=True) if problem is None]
         where = f"flow {flow}, source {source}"
         with self.transaction():
+            if lease is not None:  # first: a takeover waits until this batch is stored
+                self.check_source(flow, source, lease)
             echoes = self._echoes(system, valid, default_type) if valid else set()
             rows = []
             for i, (c, problem) in enumerate(zip(batch.changes, checked, strict=True)):
@@ -423,12 +380,15 @@ class Store(RecordQueries):
         return claimed
 
     def release(self, ids: Sequence[int]) -> None:
-        """Give claimed records back untouched (shutdown, fatal flow error)."""
+        """Give claimed records back untouched (shutdown, fatal flow error); records another
+        engine claimed since are left alone."""
         now = time.time()
         with self.transaction():
             for chunk in _chunks(list(ids)):
                 InboxRecord.update(status=PENDING, owner=None, updated_at=now).where(
-                    InboxRecord.id.in_(chunk), InboxRecord.status == PROCESSING
+                    InboxRecord.id.in_(chunk),
+                    InboxRecord.status == PROCESSING,
+                    InboxRecord.owner == self.owner,
                 ).execute()
 
     @reconnecting
@@ -442,8 +402,14 @@ class Store(RecordQueries):
         return {sid: LinkInfo(tid, h, rec) for sid, tid, h, rec in rows}
 
     def commit_outcomes(self, outcomes: Sequence[Outcome]) -> None:
-        """Commit a batch's results, links and audit events together."""
+        """Commit a batch's results, links and audit events together.
+
+        Only records this engine still has claimed are committed: when any of the batch was
+        given to another engine meanwhile (this one was paused past its lease), nothing is
+        committed and ``LeaseLost`` says so.
+        """
         now = time.time()
+        mine = 0
         done_ids: dict[tuple[str, int], list[int]] = {}
         links: dict[tuple[str, str], tuple] = {}
         audit = []
@@ -454,9 +420,10 @@ class Store(RecordQueries):
                 if o.status in (DONE, SKIPPED) and o.last_error is None:
                     done_ids.setdefault((o.status, o.attempts), []).append(r.id)
                 else:
-                    self.db.execute_sql(
+                    mine += self.db.execute_sql(
                         f"UPDATE hub_inbox SET status={p}, attempts={p}, owner=NULL,"
-                        f" next_attempt_at={p}, last_error={p}, updated_at={p} WHERE id={p}",
+                        f" next_attempt_at={p}, last_error={p}, updated_at={p}"
+                        f" WHERE id={p} AND owner={p} AND status={p}",
                         [
                             o.status,
                             o.attempts,
@@ -464,8 +431,10 @@ class Store(RecordQueries):
                             storable_text(o.last_error) if o.last_error else None,
                             now,
                             r.id,
+                            self.owner,
+                            PROCESSING,
                         ],
-                    )
+                    ).rowcount
                 if o.link:  # one row per (flow, source_id): the batch's last outcome wins
                     links[(r.flow, r.external_id)] = (
                         r.flow, r.system, r.object_type, r.external_id, o.link.target_system,
@@ -477,12 +446,18 @@ class Store(RecordQueries):
                          _summary(e.summary))
                     )  # fmt: skip
             for (status, attempts), ids in done_ids.items():
-                bulk.update_where_in(
+                mine += bulk.update_where_in(
                     self.db, "hub_inbox",
                     {"status": status, "attempts": attempts, "owner": None, "last_error": None,
                      "updated_at": now},
-                    ids,
+                    ids, f" AND owner = {p} AND status = {p}", (self.owner, PROCESSING),
                 )  # fmt: skip
+            if mine != len(outcomes):
+                raise LeaseLost(
+                    f"{len(outcomes) - mine} of {len(outcomes)} record(s) of this batch were "
+                    "given to another engine while this one held them (paused past its lease?); "
+                    "nothing of the batch was committed"
+                )
             bulk.insert(
                 self.db, "hub_link", _LINK_COLUMNS, list(links.values()),
                 upsert_key=("flow", "source_id"),
@@ -492,6 +467,7 @@ class Store(RecordQueries):
 
 __all__ = [
     "Store",
+    "LeaseLost",
     "Outcome",
     "Event",
     "LinkWrite",
