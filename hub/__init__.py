@@ -28,11 +28,14 @@ from .errors import (
     VaultError,
 )
 from .hookspecs import hookimpl
+from .ops.alerts import Alert, publish_alert
+from .ops.metric_types import Metric, Tally
 from .settings import Setting
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Alert",
     "Change",
     "ChangeBatch",
     "Check",
@@ -43,6 +46,7 @@ __all__ = [
     "HubError",
     "Mapping",
     "Matcher",
+    "Metric",
     "Record",
     "RecordError",
     "RetriableError",
@@ -51,9 +55,11 @@ __all__ = [
     "SinkItem",
     "Source",
     "StoreError",
+    "Tally",
     "VaultError",
     "WriteResult",
     "content_hash",
     "hookimpl",
+    "publish_alert",
     "__version__",
 ]

@@ -12,6 +12,7 @@ from . import secrets
 from .components import Component, ComponentContext, IdentityMapping, Mapping, Matcher, Sink, Source
 from .config import PLUGIN_CORE_KEYS, FlowConfig, HubConfig, fail
 from .errors import ConfigError, HubError
+from .ops import alerts
 from .plugin_state import PluginState
 from .plugins import Components, PluginHost, PluginInfo, discover
 from .settings import Problem, validate
@@ -115,6 +116,7 @@ class Hub:
             raise ConfigError(f"configuration error in {cfg.path}:\n  - {exc}") from None
         self.components = self.host.components()
         self.host.flows = [dataclasses.asdict(f) for f in cfg.flows.values() if f.enabled]
+        alerts.bind(self.host)  # record events become alerts for notifier plugins
         if flows:
             self._check_flows()
 

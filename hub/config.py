@@ -27,6 +27,13 @@ HUB_SCHEMA: dict[str, Setting] = {
     "key_file": Setting(str, help="vault key file (default DATA_DIR/vault.key)"),
     "log_level": Setting(str, default="INFO", choices=LOG_LEVELS, fold_case=True),
     "log_file": Setting(str, help="also write logs to this file"),
+    "log_format": Setting(
+        str,
+        default="text",
+        choices=("text", "json"),
+        fold_case=True,
+        help="text, or json: one JSON object a line",
+    ),  # fmt: skip
     "workers": Setting(int, default=4, minimum=1, maximum=256, help="threads writing to sinks"),
     "plugin_modules": Setting(
         list, default=[], items=str, help="local plugin modules to load by name"

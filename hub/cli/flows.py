@@ -11,6 +11,7 @@ from ..engine import Engine
 from ..engine.dryrun import dry_run as plan_dry_run
 from ..errors import ConfigError
 from ..listener import start_listener
+from ..ops.routes import core_routes
 from ..store import PARKED, STATUSES
 from .common import (
     EPILOG_CODES,
@@ -76,7 +77,8 @@ def run(state: State) -> None:
             "(add a [flows.NAME] table, or set enabled = true in one)"
         )
     engine = Engine(hub, names)
-    listener = start_listener(hub)
+    routes, on_response = core_routes(hub, engine)
+    listener = start_listener(hub, routes, on_response)
     click.echo(f"running {', '.join(names)}; Ctrl-C to stop", err=True)
     try:
         with graceful_stop(hub.stopping):

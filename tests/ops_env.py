@@ -1,0 +1,42 @@
+"""Helpers for the operations tests: a hub with the ops test plugin, a running listener."""
+
+from __future__ import annotations
+
+import contextlib
+
+from hub.engine import Engine
+from hub.listener import HubListener
+from hub.ops.routes import core_routes
+
+
+def write_ops_config(hubenv, *, script=None, hub_extra="", flow=None, plugin=None):
+    hubenv.write_config(
+        flow={"sink_options": {"script": script or {}}, **(flow or {})},
+        plugin=plugin,
+        hub_extra=hub_extra,
+    )
+    text = hubenv.config.read_text().replace(
+        'plugin_modules = ["hubtest_plugin"]',
+        'plugin_modules = ["hubtest_plugin", "hubtest_ops_plugin"]',
+    )
+    hubenv.config.write_text(text + "[plugins.hubtest_ops_plugin]\nenabled = true\n")
+
+
+@contextlib.contextmanager
+def serving(hub, engine):
+    """The core's routes of ``hub run`` on a free loopback port."""
+    routes, on_response = core_routes(hub, engine)
+    listener = HubListener("127.0.0.1:0", routes)
+    listener.on_response = on_response
+    listener.start()
+    try:
+        yield listener
+    finally:
+        listener.stop()
+
+
+def synced_engine(hubenv, flows=("things",)):
+    hub = hubenv.load_hub()
+    engine = Engine(hub, list(flows))
+    engine.sync_once()
+    return hub, engine
