@@ -43,6 +43,10 @@ HUB_SCHEMA: dict[str, Setting] = {
     ),
     "tls_cert": Setting(str, help="PEM certificate (chain) of the listener; with tls_key"),
     "tls_key": Setting(str, help="PEM private key of the listener"),
+    "console": Setting(bool, default=True, help="serve the web console on the listener"),
+    "console_remote": Setting(
+        bool, default=False, help="let the console answer clients other than loopback"
+    ),
     "max_body": Setting(
         int, default=1048576, minimum=1, maximum=1 << 30, help="largest request body, bytes (413)"
     ),

@@ -40,3 +40,40 @@ def synced_engine(hubenv, flows=("things",)):
     engine = Engine(hub, list(flows))
     engine.sync_once()
     return hub, engine
+
+
+ADMIN_PASSWORD = "correct horse battery"
+VIEWER_PASSWORD = "viewer only, no replay"
+
+
+def console_accounts(hub):
+    """An admin and a viewer account in the hub's vault."""
+    from hub.web.accounts import STATE_OWNER, Accounts
+
+    accounts = Accounts(hub.plugin_state(STATE_OWNER))
+    accounts.set("ada", ADMIN_PASSWORD, "admin")
+    accounts.set("vic", VIEWER_PASSWORD, "viewer")
+    return accounts
+
+
+def vault_key(hubenv):
+    from cryptography.fernet import Fernet
+
+    from hub.vault import write_key_file
+
+    hubenv.data.mkdir(parents=True, exist_ok=True)
+    write_key_file(hubenv.data / "vault.key", Fernet.generate_key())
+
+
+def sign_in(client, base: str, user: str, password: str):
+    import re
+
+    page = client.get(base + "/login").text
+    token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    return client.post(base + "/login", data={"user": user, "password": password, "csrf": token})
+
+
+def csrf_of(html: str) -> str:
+    import re
+
+    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)

@@ -142,9 +142,9 @@ def emulate() -> None:
 
 
 def _register() -> None:
-    from . import creds, flows, inspect, setup
+    from . import console, creds, flows, inspect, setup
 
-    for mod in (setup, creds, flows, inspect):
+    for mod in (setup, creds, flows, inspect, console):
         for cmd in mod.COMMANDS:
             cli.add_command(cmd)
 
