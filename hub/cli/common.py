@@ -16,6 +16,7 @@ from .. import config as config_mod
 from .. import secrets
 from ..app import Hub
 from ..errors import ConfigError, HubError
+from ..ops import logjson
 from ..ops.logjson import JsonLogFormatter
 from ..paths import default_config_path
 from ..secrets import RedactingFilter, redact, redact_text
@@ -119,7 +120,7 @@ def setup_logging(level: str, log_file: str | None = None, log_format: str = "te
         if getattr(h, "_hub_handler", False):
             root.removeHandler(h)
     for h in handlers:
-        json_lines = log_format.lower() == "json"
+        json_lines = logjson.active = log_format.lower() == "json"
         h.setFormatter(JsonLogFormatter() if json_lines else logging.Formatter(LOG_FORMAT))
         h.addFilter(RedactingFilter())
         h._hub_handler = True  # type: ignore[attr-defined]

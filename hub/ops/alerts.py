@@ -69,13 +69,19 @@ def publish_alert(kind: str, subject: str, text: str = "", *, flow: str | None =
     return alert
 
 
+def _event_level() -> int:
+    from . import logjson
+
+    return logging.INFO if logjson.active else logging.DEBUG
+
+
 class CoreEvents:
     """The core's own hook implementations: record events become alerts and log lines."""
 
     @hookimpl
     def hub_record_parked(self, record: Any, reason: str) -> None:
-        events.info(
-            "record parked: %s", reason,
+        events.log(
+            _event_level(), "record parked: %s", reason,
             extra={"flow": record.flow, "record": record.ref, "step": "parked"},
         )  # fmt: skip
         publish_alert(
@@ -95,6 +101,7 @@ class CoreEvents:
 
     @hookimpl
     def hub_flow_stopped(self, flow: str, reason: str) -> None:
-        events.info("flow stopped: %s", reason, extra={"flow": flow, "step": "stopped"})
+        events.log(_event_level(), "flow stopped: %s", reason,
+                   extra={"flow": flow, "step": "stopped"})  # fmt: skip
         if reason not in ("completed", "shutdown"):
             publish_alert("flow.stopped", f"flow {flow} stopped", reason, flow=flow)

@@ -15,6 +15,9 @@ from datetime import UTC, datetime
 from ..secrets import redact_text
 
 FIELDS = ("flow", "record", "step")
+# set while JSON lines are written: the record events of ``hub.events`` are then logged at INFO
+# (in text logs the engine's own messages already say the same)
+active = False
 
 
 class JsonLogFormatter(logging.Formatter):

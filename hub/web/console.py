@@ -31,7 +31,7 @@ SECURITY_HEADERS = {
     "img-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",  # no-referrer would make Chrome send Origin: null
     "Cache-Control": "no-store",
 }
 DRIFT_STATE_KEY = "drift/latest"
