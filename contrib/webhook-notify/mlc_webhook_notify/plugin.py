@@ -83,6 +83,27 @@ def hub_record_parked(record: Record, reason: str) -> None:
 
 
 @hookimpl
+def hub_alert(alert: Any) -> None:
+    """Every other alert (a stopped flow, drift, an expired subscription, a crossed budget) is
+    posted too; parked records come through ``hub_record_parked`` with their ids."""
+    notifier = _notifier
+    if notifier is None or alert.kind == "record.parked":
+        return
+    notifier.submit(
+        {
+            "event": alert.kind,
+            "flow": alert.flow,
+            "subject": alert.subject,
+            "text": alert.text,
+            "details": alert.details,
+            "at": datetime.fromtimestamp(alert.at, UTC)
+            .isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z"),
+        }
+    )
+
+
+@hookimpl
 def hub_flow_stopped(flow: str, reason: str) -> None:
     notifier = _notifier
     if notifier is not None and not notifier.flush(DRAIN_SECONDS):

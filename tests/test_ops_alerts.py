@@ -1,0 +1,43 @@
+"""The core publishes alerts (`hub_alert`) for parked records and stopped flows; plugins
+publish their own with `hub.publish_alert`, masked."""
+
+from __future__ import annotations
+
+import hubtest_ops_plugin as ops_plugin
+from ops_env import synced_engine, write_ops_config
+
+from hub import publish_alert
+
+
+def test_parked_records_and_a_stopped_flow_become_alerts(hubenv):
+    ops_plugin.ALERTS.clear()
+    hubenv.write_changes([{"id": f"L{i}", "payload": {}} for i in range(3)])
+    write_ops_config(hubenv, script={"L1": ["park:Amount"]})
+    synced_engine(hubenv)
+    parked = [a for a in ops_plugin.ALERTS if a.kind == "record.parked"]
+    assert len(parked) == 1 and parked[0].flow == "things"
+    assert parked[0].subject == "things: record L1 parked"
+    assert "field 'Amount'" in parked[0].text
+    assert parked[0].details["record"].startswith("things/Thing/L1 (#")
+    assert not [a for a in ops_plugin.ALERTS if a.kind == "flow.stopped"]  # completed is fine
+
+    ops_plugin.ALERTS.clear()
+    hubenv.write_changes([{"id": "F1", "payload": {}}], append=True)
+    write_ops_config(hubenv, script={"F1": ["fatal"]})
+    synced_engine(hubenv)
+    stopped = [a for a in ops_plugin.ALERTS if a.kind == "flow.stopped"]
+    assert len(stopped) == 1 and stopped[0].flow == "things"
+    assert "the target rejected our credentials" in stopped[0].text
+
+
+def test_a_plugin_alert_is_masked(hubenv, monkeypatch):
+    secret = "Hx5-alert-secret-value"
+    hubenv.write_changes([])
+    write_ops_config(hubenv, plugin={"api_key": {"env": "HUBTEST_KEY"}})
+    monkeypatch.setenv("HUBTEST_KEY", secret)
+    hubenv.load_hub()
+    ops_plugin.ALERTS.clear()
+    publish_alert("salesforce.budget_crossed", f"budget 90% used (key {secret})",
+                  details={"note": secret, "used": 90})  # fmt: skip
+    (alert,) = ops_plugin.ALERTS
+    assert secret not in repr(alert) and alert.details["used"] == 90
