@@ -131,3 +131,19 @@ def test_only_local_clients_unless_configured(console):
     hub.config.hub["console_remote"] = True
     remote_ok = Console(hub, None, secure_cookies=True)
     assert remote_ok.login_get(req).status == 200
+
+
+def test_the_drift_report_page(console):
+    import json
+
+    hub, base = console
+    with httpx.Client() as c:
+        sign_in(c, base, "vic", VIEWER_PASSWORD)
+        assert 'id="drift-none"' in c.get(base + "/drift").text
+        report = {"at": 1.0e9, "calls": {"sapb1": 3}, "total_calls": 3, "drift": [
+            {"flow": "orders", "kind": "missing_in_sapb1", "key": "006A1",
+             "detail": f"won opportunity without an order <script>{SECRET}</script>"}]}  # fmt: skip
+        hub.plugin_state("hub-console").set("drift/latest", json.dumps(report))
+        page = c.get(base + "/drift").text
+    assert "1 difference(s); 3 API call(s)" in page and "missing_in_sapb1" in page
+    assert "&lt;script&gt;" in page and "<script>***" not in page and SECRET not in page

@@ -142,9 +142,9 @@ def emulate() -> None:
 
 
 def _register() -> None:
-    from . import console, creds, flows, inspect, setup
+    from . import console, creds, flows, inspect, reconcile, setup
 
-    for mod in (setup, creds, flows, inspect, console):
+    for mod in (setup, creds, flows, inspect, console, reconcile):
         for cmd in mod.COMMANDS:
             cli.add_command(cmd)
 

@@ -175,7 +175,7 @@ def drift_page(report: dict[str, Any] | None, session: Any) -> str:
     body = (
         f"<section><h2>Drift report of {e(when(report.get('at')))}</h2>"
         f'<p id="drift-summary">{len(report.get("drift", []))} difference(s); '
-        f"{report.get('calls', 0)} API call(s)</p>"
+        f"{report.get('total_calls', 0)} API call(s)</p>"
         "<table><thead><tr><th>flow</th><th>kind</th><th>key</th><th>detail</th></tr></thead>"
         f'<tbody id="drift-body">{rows}</tbody></table></section>'
     )
