@@ -35,8 +35,17 @@ def serving(hub, engine):
         listener.stop()
 
 
+OPENED: list = []  # hubs the tests opened, closed by close_hubs()
+
+
+def close_hubs() -> None:
+    while OPENED:
+        OPENED.pop().close()
+
+
 def synced_engine(hubenv, flows=("things",)):
     hub = hubenv.load_hub()
+    OPENED.append(hub)
     engine = Engine(hub, list(flows))
     engine.sync_once()
     return hub, engine

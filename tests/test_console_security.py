@@ -8,6 +8,7 @@ import pytest
 from ops_env import (
     ADMIN_PASSWORD,
     VIEWER_PASSWORD,
+    close_hubs,
     console_accounts,
     csrf_of,
     serving,
@@ -18,6 +19,12 @@ from ops_env import (
 )
 
 SECRET = "Kq7-console-must-not-show-this"
+
+
+@pytest.fixture(autouse=True)
+def _close_hubs():
+    yield
+    close_hubs()
 
 
 @pytest.fixture

@@ -4,9 +4,16 @@ publish their own with `hub.publish_alert`, masked."""
 from __future__ import annotations
 
 import hubtest_ops_plugin as ops_plugin
-from ops_env import synced_engine, write_ops_config
+import pytest
+from ops_env import close_hubs, synced_engine, write_ops_config
 
 from hub import publish_alert
+
+
+@pytest.fixture(autouse=True)
+def _close_hubs():
+    yield
+    close_hubs()
 
 
 def test_parked_records_and_a_stopped_flow_become_alerts(hubenv):

@@ -7,8 +7,14 @@ import json
 import httpx
 import hubtest_ops_plugin as ops_plugin
 import pytest
-from ops_env import serving, synced_engine, write_ops_config
+from ops_env import close_hubs, serving, synced_engine, write_ops_config
 from prometheus_client.parser import text_string_to_metric_families
+
+
+@pytest.fixture(autouse=True)
+def _close_hubs():
+    yield
+    close_hubs()
 
 
 @pytest.fixture(autouse=True)
