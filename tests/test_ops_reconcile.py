@@ -46,6 +46,10 @@ def test_drift_is_listed_exit_4_and_fix_queues_replays(hubenv, tmp_path):
     assert fixed["B"]["queued"] == 1 and "not in the store" in fixed["C"]["note"]
     audit = json.loads(hubenv.run("audit", "B", "--json").stdout)[0]
     assert audit["status"] == "pending" and audit["events"][-1]["step"] == "replayed"
+    # the target drifted from what the hub wrote: the replay writes again, unchanged or not
+    assert [w["id"] for w in hubenv.writes()].count("B") == 1
+    assert hubenv.run("sync", "things").returncode == 0
+    assert [w["id"] for w in hubenv.writes()].count("B") == 2
     # the console shows the latest report
     hub = hubenv.load_hub()
     saved = json.loads(hub.plugin_state("hub-console").get("drift/latest"))

@@ -8,6 +8,7 @@ import click
 
 from ..ops.alerts import publish_alert
 from ..ops.reconcile import Report, run_reconcilers
+from ..ops.store_queries import forget_written_hash
 from ..secrets import redact
 from ..web.accounts import STATE_OWNER
 from ..web.console import DRIFT_STATE_KEY
@@ -30,6 +31,8 @@ def queue_repairs(hub, report: Report) -> list[dict]:
                         "note": note})  # fmt: skip
             continue
         latest = max(ids)
+        # the target may have been edited there: the replay must write even what is unchanged
+        forget_written_hash(d.replay_flow, d.replay_id)
         queued = hub.store.mark_for_replay([latest], note="hub reconcile --fix")
         out.append({"flow": d.replay_flow, "external_id": d.replay_id, "queued": len(queued),
                     "note": "queued" if queued else "already waiting in the inbox"})  # fmt: skip

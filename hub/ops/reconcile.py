@@ -77,6 +77,9 @@ class ReconcileContext:
     flows: dict[str, Any]
     budget: CallBudget
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger("hub.reconcile"))
+    # the instantiated components of a flow by name (``hub.app.FlowParts``): its mapping tells
+    # what the flow makes of a record, so a reconciler compares what the flow would write
+    flow_parts: Any = None
 
 
 class Reconciler:
@@ -157,7 +160,7 @@ def run_reconcilers(hub: Any, *, max_calls: int, only: list[str] | None = None) 
             )
     budget = CallBudget(max_calls)
     flows = {n: f for n, f in hub.config.flows.items() if f.enabled}
-    ctx = ReconcileContext(dict(hub.settings), flows, budget)
+    ctx = ReconcileContext(dict(hub.settings), flows, budget, flow_parts=hub.flow_parts)
     drift: list[Drift] = []
     checked: list[str] = []
     incomplete: list[str] = []

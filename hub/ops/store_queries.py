@@ -9,7 +9,7 @@ from typing import Any
 
 import peewee as pw
 
-from ..store.models import PARKED, PENDING, AuditEvent, Checkpoint, InboxRecord
+from ..store.models import PARKED, PENDING, AuditEvent, Checkpoint, InboxRecord, Link
 
 
 @dataclass
@@ -104,6 +104,14 @@ def last_errors(per_flow: int = 5) -> dict[str, list[dict[str, Any]]]:
         if rows:
             out[flow] = rows
     return out
+
+
+def forget_written_hash(flow: str, external_id: str) -> int:
+    """Make the next write of this record go to the sink even if its mapped content did not
+    change: the target drifted from what the hub wrote (someone edited it there)."""
+    return (
+        Link.update(last_hash="").where(Link.flow == flow, Link.source_id == external_id).execute()
+    )
 
 
 def step_counts_since(since: float) -> dict[str, dict[str, int]]:
