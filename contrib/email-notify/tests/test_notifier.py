@@ -116,3 +116,16 @@ def test_ping_checks_tls_and_login(smtp, ca_file):
     assert ok[0].ok and "logged in as hub@example.com" in ok[0].detail
     bad = plugin.hub_ping(settings(smtp.port, ca_file, password="wrong-password-here"))
     assert not bad[0].ok and "wrong-password-here" not in bad[0].detail
+
+
+def test_metrics_follow_the_mails(smtp, ca_file):
+    plugin.install(MailNotifier(MailConfig.from_settings(settings(smtp.port, ca_file))))
+    try:
+        plugin.hub_alert(alert=parked(3))
+        assert plugin.current().flush(15)
+        samples = plugin.hub_metrics(settings={}, state=None)
+    finally:
+        plugin.install(None)
+    for m in samples:
+        m.check()  # names and labels the hub accepts
+    assert {m.labels["result"]: m.value for m in samples} == {"sent": 1, "failed": 0, "held": 0}
