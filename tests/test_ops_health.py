@@ -7,6 +7,7 @@ import json
 import httpx
 import hubtest_ops_plugin as ops_plugin
 import pytest
+from hubtesting import wait_for
 from ops_env import close_hubs, serving, synced_engine, write_ops_config
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -119,3 +120,32 @@ def test_json_log_lines_carry_flow_record_and_step_masked(hubenv):
     assert parked and parked[0]["flow"] == "things"
     assert parked[0]["record"].startswith("things/Thing/J1 (#")
     assert secret not in res.stderr and "***" in res.stderr
+
+
+def test_hub_run_serves_health_and_metrics(hubenv):
+    import re
+    import signal
+
+    hubenv.write_changes([{"id": f"R{i}", "payload": {}} for i in range(3)])
+    write_ops_config(hubenv, hub_extra='listen = "127.0.0.1:0"')
+    proc = hubenv.popen("run")
+    try:
+        url = None
+        for line in proc.stderr:  # the listener logs its address once it accepts connections
+            m = re.search(r"listening on (http://127\.0\.0\.1:\d+)", line)
+            if m:
+                url = m.group(1)
+                break
+        assert url, "hub run did not start its listener"
+        assert httpx.get(url + "/healthz").status_code == 200
+
+        def written():
+            m = samples(httpx.get(url + "/metrics").text)
+            return m.get(("mlc_flow_records_written_total", (("flow", "things"),))) == 3
+
+        wait_for(written, timeout=30, what="3 records written, as /metrics shows")
+        assert httpx.get(url + "/readyz").json() == {"ready": True, "reasons": []}
+        assert httpx.get(url + "/").status_code == 303  # the console, behind its sign-in
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
