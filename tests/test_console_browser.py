@@ -21,6 +21,7 @@ import pytest
 from cryptography.fernet import Fernet
 from hubtesting import wait_for
 from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -168,8 +169,23 @@ def statuses(running: RunningHub) -> dict[str, int]:
     return flows[0]["records"] if flows else {}
 
 
+def timeline_steps(driver) -> list[str]:
+    return [td.text for td in driver.find_elements(By.CSS_SELECTOR, "#timeline td:nth-child(2)")]
+
+
 def test_sign_in_find_replay_and_see_it_done(running, browser, other_site):
-    wait = WebDriverWait(browser, 30)
+    # the page re-renders its tables every few seconds: an element found just before may be
+    # replaced; waits retry instead of failing on that
+    retried = (NoSuchElementException, StaleElementReferenceException)
+    wait = WebDriverWait(browser, 30, ignored_exceptions=retried)
+
+    def click(by, value):
+        def attempt(d):
+            d.find_element(by, value).click()
+            return True
+
+        wait.until(attempt)
+
     wait_for(lambda: statuses(running).get("parked") == 2, timeout=30, what="2 parked orders")
     browser.get(running.url + "/")
     assert browser.current_url.endswith("/login")
@@ -193,28 +209,32 @@ def test_sign_in_find_replay_and_see_it_done(running, browser, other_site):
     browser.find_element(By.ID, "search").send_keys("C9999")
     Select(browser.find_element(By.ID, "flow-filter")).select_by_value("orders")
     browser.find_element(By.ID, "apply-filter").click()
-    rows = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#parked-body tr"))
-    assert len(rows) == 2 and "no account for customer 'C9999'" in rows[0].text
-    rows[-1].find_element(By.TAG_NAME, "a").click()
+    wait.until(lambda d: "q=C9999" in d.current_url and "flow=orders" in d.current_url)
+    texts = wait.until(
+        lambda d: [r.text for r in d.find_elements(By.CSS_SELECTOR, "#parked-body tr")]
+    )
+    assert len(texts) == 2 and "no account for customer 'C9999'" in texts[0]
+    click(By.CSS_SELECTOR, "#parked-body tr:last-child a")
     wait.until(lambda d: d.find_element(By.ID, "record-status").text == "parked")
-    steps = [td.text for td in browser.find_elements(By.CSS_SELECTOR, "#timeline td:nth-child(2)")]
+    steps = wait.until(timeline_steps)
     assert steps[0] == "received" and steps[-1] == "parked"
     shot(browser, "record")
 
     # the operator fixes the customer table, then replays the record and sees it done
     with running.table.open("a") as fh:
         fh.write("C9999,A-9999\n")
-    browser.find_element(By.ID, "replay-one").click()
+    click(By.ID, "replay-one")
     wait.until(lambda d: d.find_element(By.ID, "record-status").text == "done")
-    steps = [td.text for td in browser.find_elements(By.CSS_SELECTOR, "#timeline td:nth-child(2)")]
+    steps = wait.until(timeline_steps)
     assert "replayed" in steps and steps[-1] == "written"
 
     # and the other one from the list, live-updated without reloading
     browser.get(running.url + "/")
     wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#parked-body tr")) == 1)
-    browser.find_element(By.CSS_SELECTOR, "#parked-body input[type=checkbox]").click()
-    browser.find_element(By.ID, "replay-selected").click()
-    assert "1 record(s) queued for replay" in browser.find_element(By.ID, "flash").text
+    click(By.CSS_SELECTOR, "#parked-body input[type=checkbox]")
+    click(By.ID, "replay-selected")
+    flash = wait.until(lambda d: d.find_element(By.ID, "flash").text)
+    assert flash == "1 record(s) queued for replay"
     done = 'td[data-status="done"]'
     wait.until(lambda d: d.find_element(By.CSS_SELECTOR, f"#flows-body {done}").text == "20")
     assert browser.find_element(By.ID, "parked-count").text == "0"
