@@ -138,6 +138,17 @@ def test_other_alerts_are_posted_and_parked_ones_once(receiver, ca_file):
     assert body["details"] == {"differences": 2} and body["at"].endswith("Z")
 
 
+def test_metrics_count_deliveries(receiver, ca_file):
+    plugin.hub_configure(settings=settings(receiver.url, ca_file))
+    plugin.hub_record_parked(record=record(1), reason="r")
+    plugin.hub_flow_stopped(flow="demo-orders", reason="completed")
+    samples = plugin.hub_metrics(settings={}, state=None)
+    for m in samples:
+        m.check()
+    assert {m.labels["result"]: m.value for m in samples} == {
+        "delivered": 1, "failed": 0, "dropped": 0}  # fmt: skip
+
+
 def test_no_token_no_authorization_header(receiver, ca_file):
     plugin.hub_configure(settings=settings(receiver.url, ca_file, token=None))
     plugin.hub_record_parked(record=record(), reason="r")
