@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hubtest_ops_plugin as ops_plugin
 import pytest
-from ops_env import close_hubs, synced_engine, write_ops_config
+from ops_env import close_hubs, synced_engine, vault_key, write_ops_config
 
 from hub import publish_alert
 
@@ -48,3 +48,33 @@ def test_a_plugin_alert_is_masked(hubenv, monkeypatch):
                   details={"note": secret, "used": 90})  # fmt: skip
     (alert,) = ops_plugin.ALERTS
     assert secret not in repr(alert) and alert.details["used"] == 90
+
+
+def test_plugin_status_warnings_become_alerts_once(hubenv):
+    from hub.ops.warnings_watch import WarningWatcher
+
+    hubenv.write_changes([])
+    write_ops_config(hubenv)
+    text = hubenv.config.read_text().replace(
+        '"hubtest_ops_plugin"]', '"hubtest_ops_plugin", "hubtest_status_plugin"]'
+    )
+    hubenv.config.write_text(text + "[plugins.hubtest_status_plugin]\nenabled = true\n")
+    vault_key(hubenv)
+    hub = hubenv.load_hub()
+    try:
+        state = hub.plugin_state("hubtest_status_plugin")
+        watch = WarningWatcher(hub)
+        ops_plugin.ALERTS.clear()
+        assert watch.check() == []
+        state.set("warn", "the webhook subscription is Exceptional (expired)")
+        assert len(watch.check()) == 1 and watch.check() == []  # once, not at every look
+        (alert,) = ops_plugin.ALERTS
+        assert alert.kind == "hubtest_status_plugin.warning"
+        assert alert.subject.endswith("the webhook subscription is Exceptional (expired)")
+        state.delete("warn")
+        watch.check()
+        state.set("warn", "the webhook subscription is Exceptional (expired)")
+        watch.check()
+        assert len(ops_plugin.ALERTS) == 2  # it cleared and came back
+    finally:
+        hub.close()

@@ -12,6 +12,7 @@ from ..engine.dryrun import dry_run as plan_dry_run
 from ..errors import ConfigError
 from ..listener import start_listener
 from ..ops.routes import core_routes
+from ..ops.warnings_watch import WarningWatcher
 from ..store import PARKED, STATUSES
 from .common import (
     EPILOG_CODES,
@@ -79,6 +80,7 @@ def run(state: State) -> None:
     engine = Engine(hub, names)
     routes, on_response = core_routes(hub, engine)
     listener = start_listener(hub, routes, on_response)
+    WarningWatcher(hub).start()  # plugins' status warnings reach notifiers as alerts
     click.echo(f"running {', '.join(names)}; Ctrl-C to stop", err=True)
     try:
         with graceful_stop(hub.stopping):
