@@ -52,8 +52,17 @@ def test_drift_is_listed_exit_4_and_fix_queues_replays(hubenv, tmp_path):
     assert [w["id"] for w in hubenv.writes()].count("B") == 2
     # the console shows the latest report
     hub = hubenv.load_hub()
-    saved = json.loads(hub.plugin_state("hub-console").get("drift/latest"))
-    assert len(saved["drift"]) == 3 and saved["total_calls"] == 4
+    try:
+        saved = json.loads(hub.plugin_state("hub-console").get("drift/latest"))
+        assert len(saved["drift"]) == 3 and saved["total_calls"] == 4
+        # and /metrics counts them by flow and kind
+        from hub.ops.metrics import HubCollector, exposition
+
+        text = exposition(HubCollector(hub, None)).decode()
+    finally:
+        hub.close()
+    assert 'mlc_drift_differences{flow="things",kind="field_differs"} 1.0' in text
+    assert "mlc_drift_report_age_seconds" in text
 
 
 def test_the_call_budget_bounds_the_report(hubenv, tmp_path):

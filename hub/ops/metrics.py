@@ -10,9 +10,11 @@ webhook deliveries accepted and rejected among them). Plugins add their own figu
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
@@ -56,6 +58,7 @@ class HubCollector:
     def collect(self) -> Iterable[PromMetric]:
         yield from self._engine_counters()
         yield from self._store_gauges()
+        yield from self._drift_gauges()
         samples: list[Metric] = []
         if self.requests is not None:
             samples += self.requests.samples()
@@ -130,6 +133,31 @@ class HubCollector:
             for source, age in sorted(f.checkpoint_ages.items()):
                 cp_age.add_metric([flow, source], age)
         yield from (by_status, waiting, oldest, cp_age)
+
+    # -- the latest drift report (hub reconcile) ----------------------------------------------
+    def _drift_gauges(self) -> Iterable[PromMetric]:
+        try:
+            raw = self.hub.plugin_state("hub-console").get("drift/latest")
+        except Exception:  # no vault key: no report to show
+            raw = None
+        if not raw:
+            return
+        report = json.loads(raw)
+        diffs = GaugeMetricFamily(
+            "mlc_drift_differences",
+            "Differences found by the latest hub reconcile, by flow and kind",
+            labels=["flow", "kind"],
+        )
+        for (flow, kind), n in sorted(
+            Counter((d["flow"], d["kind"]) for d in report.get("drift", [])).items()
+        ):
+            diffs.add_metric([flow, kind], n)
+        yield diffs
+        yield GaugeMetricFamily(
+            "mlc_drift_report_age_seconds",
+            "Seconds since the latest hub reconcile",
+            value=max(0.0, time.time() - float(report.get("at") or 0)),
+        )
 
     # -- plugins ------------------------------------------------------------------------------
     def _plugin_samples(self) -> list[Metric]:
