@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import click
 
+from ..errors import HubError
 from ..ops.alerts import publish_alert
 from ..ops.reconcile import Report, run_reconcilers
 from ..ops.store_queries import forget_written_hash
@@ -13,6 +15,8 @@ from ..secrets import redact
 from ..web.accounts import STATE_OWNER
 from ..web.console import DRIFT_STATE_KEY
 from .common import EPILOG_CODES, EXIT_INCOMPLETE, State, echo, emit_json, pass_state
+
+log = logging.getLogger(__name__)
 
 
 def queue_repairs(hub, report: Report) -> list[dict]:
@@ -58,7 +62,10 @@ def reconcile(state: State, as_json: bool, fix: bool, max_calls: int, only: tupl
     data = redact(report.as_dict())
     if fix:
         data["fixed"] = queue_repairs(hub, report)
-    hub.plugin_state(STATE_OWNER).set(DRIFT_STATE_KEY, json.dumps(data))
+    try:
+        hub.plugin_state(STATE_OWNER).set(DRIFT_STATE_KEY, json.dumps(data))
+    except HubError as exc:  # e.g. no vault key: the report is still printed
+        log.warning("the report is not kept for the console and /metrics: %s", exc)
     if report.drift:
         publish_alert(
             "drift.found",
