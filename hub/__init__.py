@@ -15,6 +15,7 @@ from .components import (
     Sink,
     SinkItem,
     Source,
+    TargetField,
     WriteResult,
     content_hash,
 )
@@ -24,6 +25,7 @@ from .errors import (
     HubError,
     RecordError,
     RetriableError,
+    SkipRecord,
     StoreError,
     VaultError,
 )
@@ -57,9 +59,11 @@ __all__ = [
     "Setting",
     "Sink",
     "SinkItem",
+    "SkipRecord",
     "Source",
     "StoreError",
     "Tally",
+    "TargetField",
     "VaultError",
     "WriteResult",
     "content_hash",

@@ -33,7 +33,8 @@ class FlowParts:
     mapping: Mapping
 
     def all(self) -> list[Component]:
-        return [c for c in (self.source, self.matcher, self.mapping, self.sink) if c is not None]
+        """In opening order: the sink opens before the mapping, which may check it."""
+        return [c for c in (self.source, self.matcher, self.sink, self.mapping) if c is not None]
 
 
 class Hub:
@@ -114,7 +115,7 @@ class Hub:
             self.host.configure(self.settings)
         except ConfigError as exc:
             raise ConfigError(f"configuration error in {cfg.path}:\n  - {exc}") from None
-        self.components = self.host.components()
+        self.components = self.host.with_builtins(self.host.components())
         self.host.flows = [dataclasses.asdict(f) for f in cfg.flows.values() if f.enabled]
         alerts.bind(self.host)  # record events become alerts for notifier plugins
         if flows:
@@ -149,6 +150,34 @@ class Hub:
                 problems += validate(opts, cls.options, f"{key}.{kind}_options").problems
         if problems:
             raise fail(self.config.path, problems)
+
+    def flows_by_plugin(self) -> dict[str, list[dict[str, Any]]]:
+        """For ``hub ping``: per plugin, the flows using its components, with their options."""
+        out: dict[str, dict[str, dict[str, Any]]] = {}
+        c = self.components
+        for flow in self.config.flows.values():
+            for kind, name, registry, opts in (
+                ("source", flow.source, c.sources, flow.source_options),
+                ("sink", flow.sink, c.sinks, flow.sink_options),
+                ("matcher", flow.matcher, c.matchers, flow.matcher_options),
+                ("mapping", flow.mapping, c.mappings, flow.mapping_options),
+            ):
+                if name is None or name not in registry:
+                    continue
+                plugin, cls = registry[name]
+                entry = out.setdefault(plugin, {}).setdefault(flow.name, {"name": flow.name})
+                entry[kind] = name
+                entry[f"{kind}_options"] = validate(opts, cls.options, f"flows.{flow.name}").values
+            # the matchers hub.all_of lists, each as a flow entry of its own plugin
+            for i, spec in enumerate((flow.matcher_options or {}).get("matchers") or []):
+                sub = spec.get("name") if isinstance(spec, dict) else None
+                if flow.matcher != "hub.all_of" or sub not in c.matchers:
+                    continue
+                plugin, cls = c.matchers[sub]
+                opts = validate(spec.get("options") or {}, cls.options, "").values
+                entry = {"name": flow.name, "matcher": sub, "matcher_options": opts}
+                out.setdefault(plugin, {})[f"{flow.name}#{i}"] = entry
+        return {plugin: list(flows.values()) for plugin, flows in out.items()}
 
     def _make(self, registry: dict, name: str, flow: FlowConfig, opts: dict[str, Any]):
         plugin, cls = registry[name]
@@ -189,7 +218,7 @@ class Hub:
         else:
             ctx = ComponentContext(flow.name, "hub", {}, self.stopping, logging.getLogger("hub"))
             mapping = IdentityMapping(ctx, {})
-        return FlowParts(
+        parts = FlowParts(
             config=flow,
             source=self._make(c.sources, flow.source, flow, flow.source_options),
             sink=self._make(c.sinks, flow.sink, flow, flow.sink_options),
@@ -198,3 +227,19 @@ class Hub:
             else None,
             mapping=mapping,
         )
+        if hasattr(mapping, "bind_sink"):  # a mapping that checks the target (hub.declarative)
+            mapping.bind_sink(parts.sink)
+        if hasattr(parts.matcher, "bind_components"):  # a matcher of matchers (hub.all_of)
+            parts.matcher.bind_components(lambda n, o, k: self._sub_matcher(flow, n, o, k))
+        return parts
+
+    def _sub_matcher(self, flow: FlowConfig, name: str, opts: dict[str, Any], key: str):
+        """A registered matcher built for ``flow`` with ``opts`` (checked against its schema)."""
+        c = self.components
+        if name not in c.matchers:
+            known = ", ".join(sorted(c.matchers)) or "none"
+            raise ConfigError(f"{key}.name: no matcher named {name!r} (available: {known})")
+        problems = validate(opts, c.matchers[name][1].options, f"{key}.options").problems
+        if problems:
+            raise ConfigError("; ".join(str(p) for p in problems))
+        return self._make(c.matchers, name, flow, opts)

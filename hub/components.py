@@ -118,6 +118,19 @@ class WriteResult:
 
 
 @dataclass
+class TargetField:
+    """A field of the object a sink writes, as the target system describes it.
+
+    ``length`` is the longest text the field takes (``None``: not a text field, or unknown);
+    ``fields`` are the members of a collection or complex field (document lines), if known.
+    """
+
+    name: str
+    length: int | None = None
+    fields: dict[str, TargetField] | None = None
+
+
+@dataclass
 class Check:
     """One result of ``hub ping``."""
 
@@ -237,6 +250,12 @@ class Sink(Component):
         Raising instead fails the whole batch (``RetriableError`` retries all of it).
         """
         raise NotImplementedError
+
+    def target_fields(self) -> dict[str, TargetField] | None:
+        """The fields of the object this sink writes, read from the target system (``$metadata``,
+        describe) after ``open()``; ``None`` when the sink cannot tell. A declarative mapping
+        checks the fields it names against this at start-up and ``hub ping``."""
+        return None
 
     def plan(self, item: SinkItem) -> dict[str, Any]:
         """For ``--dry-run``: describe what ``write`` would do with ``item``, doing nothing."""

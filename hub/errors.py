@@ -12,9 +12,11 @@ error belongs to tells the engine what to do next::
     ├── RetriableError       a transient failure (timeout, 5xx, rate limit); the record is
     │                        retried with exponential backoff and full jitter, honouring
     │                        ``retry_after`` when the server gave one
-    └── RecordError          this record cannot be processed as it is (bad data, no match);
-                             no retry can fix it, so it is parked with a reason naming the
-                             record and the field
+    ├── RecordError          this record cannot be processed as it is (bad data, no match);
+    │                        no retry can fix it, so it is parked with a reason naming the
+    │                        record and the field
+    └── SkipRecord           this record is not for this flow (an opportunity not yet won):
+                             it is marked skipped with the reason, nothing is written
 
 Any other exception escaping a plugin is treated like :class:`RetriableError` until the flow's
 ``max_attempts`` is spent, then the record is parked.
@@ -83,3 +85,9 @@ class RecordError(HubError):
             self.record = record
             self.args = (self._compose(),)
         return self
+
+
+class SkipRecord(HubError):
+    """The record is not for this flow (a condition of the mapping does not hold); it is marked
+    skipped with this reason and nothing is written. A later change of the record is processed
+    as usual."""

@@ -158,9 +158,13 @@ def hub_emulator_commands() -> list[click.Command]:
 @hookspec
 def hub_ping(settings: dict[str, Any], flows: list[dict[str, Any]]) -> list[Check]:
     """Check this plugin's own system for ``hub ping``; ``settings`` is the plugin's resolved
-    ``[plugins.NAME]`` section, ``flows`` the enabled flows of the config (``name``,
-    ``source``, ``sink``, ``matcher``, ``mapping`` and each ``*_options`` table), so a plugin
-    can check what they use (an implementation may leave ``flows`` out of its arguments).
+    ``[plugins.NAME]`` section.
+
+    ``flows`` lists the configured flows that use at least one of this plugin's components, so
+    the plugin can check what they need (objects, fields): one dict per flow with ``name`` and,
+    for each of its components the plugin provides, ``source``/``sink``/``matcher``/``mapping``
+    (the component's name) and ``<kind>_options`` (its options, defaults filled in). An
+    implementation may leave ``flows`` out of its signature.
 
     Called once per enabled plugin. Return a list of ``hub.Check`` (name, ok, detail); never
     raise for a failed check, report it. Checks must be bounded in time.

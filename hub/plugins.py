@@ -160,18 +160,32 @@ class PluginHost:
                 fn(registry=Registry(kind, plugin, into))
         return out
 
+    def with_builtins(self, comps: Components) -> Components:
+        """``comps`` plus the components shipped with the core, usable by every flow:
+        ``hub.declarative`` (a mapping) and ``hub.all_of`` (a matcher of matchers)."""
+        from .mapping import DeclarativeMapping
+        from .matching import AllOfMatcher
+
+        Registry(Mapping, "hub", comps.mappings).add(DeclarativeMapping)
+        Registry(Matcher, "hub", comps.matchers).add(AllOfMatcher)
+        return comps
+
     def ping(
         self,
         settings_by_plugin: dict[str, dict[str, Any]],
-        flows: list[dict[str, Any]] | None = None,
+        flows_by_plugin: dict[str, list[dict[str, Any]]] | None = None,
     ) -> dict[str, list[Check]]:
+        """``flows_by_plugin``: per plugin, the flows using its components; without it every
+        plugin is given all the enabled flows (``self.flows``)."""
         results: dict[str, list[Check]] = {}
-        flows = self.flows if flows is None else flows
         for impl in self.pm.hook.hub_ping.get_hookimpls():
             plugin, fn = impl.plugin_name, impl.function
             kwargs: dict[str, Any] = {"settings": settings_by_plugin.get(plugin, {})}
             if "flows" in impl.argnames:
-                kwargs["flows"] = flows
+                if flows_by_plugin is None:
+                    kwargs["flows"] = self.flows
+                else:
+                    kwargs["flows"] = flows_by_plugin.get(plugin, [])
             try:
                 results[plugin] = list(fn(**kwargs) or [])
             except Exception as exc:  # a plugin's bug is a failed check, not a crash

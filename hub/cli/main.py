@@ -142,9 +142,9 @@ def emulate() -> None:
 
 
 def _register() -> None:
-    from . import console, creds, flows, inspect, reconcile, setup
+    from . import console, creds, demo, flows, inspect, reconcile, setup
 
-    for mod in (setup, creds, flows, inspect, console, reconcile):
+    for mod in (setup, creds, flows, inspect, demo, console, reconcile):
         for cmd in mod.COMMANDS:
             cli.add_command(cmd)
 

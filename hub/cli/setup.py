@@ -10,6 +10,7 @@ from cryptography.fernet import Fernet
 
 from ..config import HubConfig
 from ..errors import ConfigError
+from ..examples import EXAMPLES, render
 from ..paths import path_problem
 from ..plugins import PluginHost
 from ..secrets import redact_text
@@ -77,8 +78,16 @@ path = "{data_dir}/demo-out"
     "credentials (they would become unreadable): change the key of a vault in use with "
     "`hub creds rotate-key`.",
 )
+@click.option(
+    "--example",
+    type=click.Choice(sorted(EXAMPLES)),
+    help="Write this example instead of the demo plugin's: sapb1-salesforce is the three "
+    "flows between SAP Business One and Salesforce.",
+)
 @pass_state
-def init(state: State, data_dir: Path | None, force: bool, new_key: bool) -> None:
+def init(
+    state: State, data_dir: Path | None, force: bool, new_key: bool, example: str | None
+) -> None:
     """Write a commented example config, a vault key (mode 0600) and an empty store.
 
     The config goes to --config, $HUB_CONFIG, or ./hub.toml. An existing config is
@@ -110,7 +119,12 @@ def init(state: State, data_dir: Path | None, force: bool, new_key: bool) -> Non
         write_key = env is None and _key_decision(vault, new_key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(EXAMPLE_CONFIG.format(data_dir=data_dir), encoding="utf-8")
+            text = (
+                render(example, str(data_dir))
+                if example
+                else EXAMPLE_CONFIG.format(data_dir=data_dir)
+            )
+            path.write_text(text, encoding="utf-8")
         except OSError as exc:
             raise ConfigError(f"cannot write the config {path}: {exc.strerror}") from None
         click.echo(f"wrote {path}")
@@ -202,7 +216,11 @@ def ping(state: State, as_json: bool) -> None:
     """Ask each enabled plugin to check its own system; exit 4 when any check fails."""
     hub = state.hub(required=True)
     hub.load_plugins(flows=False)
-    results = hub.host.ping(hub.settings)
+    results = hub.host.ping(hub.settings, hub.flows_by_plugin())
+    from ..mapping.ping import mapping_checks
+
+    if mapping := mapping_checks(hub):
+        results["mappings"] = mapping
     failed = 0
     rows = []
     for plugin, checks in sorted(results.items()):

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..app import Hub
 from ..components import Record
-from ..errors import RecordError
+from ..errors import RecordError, SkipRecord
 from ..secrets import redact
 from .processor import UNCHANGED, BatchProcessor
 
@@ -34,8 +34,11 @@ def dry_run(hub: Hub, flow: str, *, full: bool = False) -> Iterator[dict[str, An
                 try:
                     prep = processor.prepare(r, links.get(ext), found)
                 except Exception as exc:
-                    action = "park" if isinstance(exc, RecordError) else "fail"
-                    plan.update(action=action, error=str(exc))
+                    if isinstance(exc, SkipRecord):
+                        plan.update(action="skip", reason=str(exc))
+                    else:
+                        action = "park" if isinstance(exc, RecordError) else "fail"
+                        plan.update(action=action, error=str(exc))
                 else:
                     if prep.unchanged:
                         plan.update(action="skip", reason=UNCHANGED, target_id=prep.item.target_id)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from ..app import FlowParts
 from ..components import Record, SinkItem, WriteResult, content_hash
-from ..errors import FatalError, RecordError, RetriableError
+from ..errors import FatalError, RecordError, RetriableError, SkipRecord
 from ..plugins import PluginHost
 from ..secrets import redact_text
 from ..store import DONE, PARKED, PENDING, SKIPPED, Event, LinkWrite, Outcome, Store
@@ -75,7 +75,13 @@ class BatchProcessor:
         attempts = r.attempts + 1
         if isinstance(exc, FatalError):
             raise exc
+        if isinstance(exc, SkipRecord):
+            events.append(Event("skipped", summary={"step": step, "reason": _error_text(exc)}))
+            return Outcome(r, SKIPPED, attempts, events=events)
         if isinstance(exc, RecordError):
+            explain = getattr(self.parts.mapping, "explain", None)
+            if explain is not None:  # the mapping names the record as its users know it
+                exc = explain(r, exc)
             exc.for_record(r.ref)
             reason = _error_text(exc)
             events.append(
@@ -109,16 +115,30 @@ class BatchProcessor:
         matcher = self.parts.matcher
         if matcher is None or not records:
             return [{} for _ in records]
+        refused = self._refused(records)
+        wanted = [r for r, why in zip(records, refused, strict=True) if why is None]
         try:
-            results = list(matcher.match_batch(records))
+            results = list(matcher.match_batch(wanted)) if wanted else []
         except Exception as exc:
-            return [exc for _ in records]
-        if len(results) != len(records):
+            results = [exc for _ in wanted]
+        if len(results) != len(wanted):
             error = RetriableError(
-                f"matcher {matcher.name!r} returned {len(results)} results for {len(records)}"
+                f"matcher {matcher.name!r} returned {len(results)} results for {len(wanted)}"
             )
-            return [error for _ in records]
-        return results
+            results = [error for _ in wanted]
+        found = iter(results)
+        return [why if why is not None else next(found) for why in refused]
+
+    def _refused(self, records: list[Record]) -> list[SkipRecord | None]:
+        """Records the mapping would skip (``Mapping.accepts``) are not looked up at all."""
+        accepts = getattr(self.parts.mapping, "accepts", None)
+        out: list[SkipRecord | None] = []
+        for r in records:
+            try:
+                out.append(None if accepts is None else accepts(r))
+            except SkipRecord as exc:
+                out.append(exc)
+        return out
 
     def prepare(
         self, record: Record, link: LinkInfo | None, match: dict | BaseException

@@ -1,0 +1,95 @@
+"""The org's daily API usage, read from ``Sforce-Limit-Info`` on every response.
+
+``daily_api_budget`` is the fraction of the daily limit the hub may spend. Past it, work that can
+wait (polling, backfill, sink writes, look-ups) pauses: :meth:`ApiBudget.check` raises
+``RetriableError`` with a ``retry_after``, so records wait instead of being parked. The pause ends
+when a response shows usage below the budget again, or when the UTC day rolls over (the daily
+count restarts); while paused, at most one probe of ``/limits`` a minute learns the new usage.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from hub import RetriableError
+
+_USAGE = re.compile(r"api-usage=(\d+)/(\d+)")
+PROBE_EVERY = 60.0
+PAUSE_RETRY = 300.0
+
+
+@dataclass
+class ApiUsage:
+    used: int
+    limit: int
+    day: int  # days since the epoch (UTC) when it was read
+
+    @property
+    def fraction(self) -> float:
+        return self.used / self.limit if self.limit else 0.0
+
+
+def parse_limit_info(value: str | None) -> tuple[int, int] | None:
+    """``api-usage=18/15000; api-bursts=1/750`` -> ``(18, 15000)``."""
+    match = _USAGE.search(value or "")
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+class ApiBudget:
+    """What the hub has spent of the org's daily API limit, and whether it may spend more."""
+
+    def __init__(self, budget: float, *, clock: Callable[[], float] = time.time) -> None:
+        self.budget = budget
+        self.clock = clock
+        self.usage: ApiUsage | None = None
+        self._lock = threading.Lock()
+        self._last_probe = 0.0
+
+    def _today(self) -> int:
+        return int(self.clock() // 86400)
+
+    def observe(self, header: str | None) -> None:
+        parsed = parse_limit_info(header)
+        if parsed:
+            with self._lock:
+                self.usage = ApiUsage(parsed[0], parsed[1], self._today())
+
+    def exhausted(self) -> bool:
+        usage = self.usage
+        if usage is None or usage.day != self._today():
+            return False
+        return usage.fraction >= self.budget
+
+    def should_probe(self) -> bool:
+        """While paused: whether to spend one call on ``/limits`` to learn the usage now."""
+        now = self.clock()
+        with self._lock:
+            if now - self._last_probe < PROBE_EVERY:
+                return False
+            self._last_probe = now
+            return True
+
+    def check(self, what: str) -> None:
+        """Raise ``RetriableError`` when ``what`` (non-urgent work) must wait for the budget."""
+        if self.exhausted():
+            usage = self.usage
+            assert usage is not None
+            raise RetriableError(
+                f"{what} paused: daily API usage {usage.used}/{usage.limit} "
+                f"({usage.fraction:.0%}) is past daily_api_budget {self.budget:.0%}",
+                retry_after=PAUSE_RETRY,
+            )
+
+    def describe(self) -> str:
+        usage = self.usage
+        if usage is None:
+            return f"budget {self.budget:.0%}; usage not read yet"
+        state = "paused" if self.exhausted() else "ok"
+        return (
+            f"{usage.used}/{usage.limit} calls today ({usage.fraction:.1%}); "
+            f"budget {self.budget:.0%}: {state}"
+        )
