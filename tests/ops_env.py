@@ -39,8 +39,12 @@ OPENED: list = []  # hubs the tests opened, closed by close_hubs()
 
 
 def close_hubs() -> None:
+    """Stop what the tests' engines left running (their store heartbeat threads, each holding a
+    connection of its own) and close the stores."""
     while OPENED:
-        OPENED.pop().close()
+        hub = OPENED.pop()
+        hub.stopping.set()
+        hub.close()
 
 
 def synced_engine(hubenv, flows=("things",)):
