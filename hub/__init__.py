@@ -30,21 +30,29 @@ from .errors import (
     VaultError,
 )
 from .hookspecs import hookimpl
+from .ops.alerts import Alert, publish_alert
+from .ops.metric_types import Metric, Tally
+from .ops.reconcile import BudgetExhausted, Drift, Reconciler
 from .settings import Setting
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Alert",
+    "BudgetExhausted",
     "Change",
     "ChangeBatch",
     "Check",
     "Component",
     "ComponentContext",
     "ConfigError",
+    "Drift",
     "FatalError",
     "HubError",
     "Mapping",
     "Matcher",
+    "Metric",
+    "Reconciler",
     "Record",
     "RecordError",
     "RetriableError",
@@ -54,10 +62,12 @@ __all__ = [
     "SkipRecord",
     "Source",
     "StoreError",
+    "Tally",
     "TargetField",
     "VaultError",
     "WriteResult",
     "content_hash",
     "hookimpl",
+    "publish_alert",
     "__version__",
 ]

@@ -11,6 +11,7 @@ from . import secrets
 from .components import Component, ComponentContext, IdentityMapping, Mapping, Matcher, Sink, Source
 from .config import PLUGIN_CORE_KEYS, FlowConfig, HubConfig, fail
 from .errors import ConfigError, HubError
+from .ops import alerts
 from .plugin_state import PluginState
 from .plugins import Components, PluginHost, PluginInfo, discover
 from .settings import Problem, validate
@@ -114,6 +115,7 @@ class Hub:
         except ConfigError as exc:
             raise ConfigError(f"configuration error in {cfg.path}:\n  - {exc}") from None
         self.components = self.host.with_builtins(self.host.components())
+        alerts.bind(self.host)  # record events become alerts for notifier plugins
         if flows:
             self._check_flows()
 

@@ -27,6 +27,13 @@ HUB_SCHEMA: dict[str, Setting] = {
     "key_file": Setting(str, help="vault key file (default DATA_DIR/vault.key)"),
     "log_level": Setting(str, default="INFO", choices=LOG_LEVELS, fold_case=True),
     "log_file": Setting(str, help="also write logs to this file"),
+    "log_format": Setting(
+        str,
+        default="text",
+        choices=("text", "json"),
+        fold_case=True,
+        help="text, or json: one JSON object a line",
+    ),  # fmt: skip
     "workers": Setting(int, default=4, minimum=1, maximum=256, help="threads writing to sinks"),
     "lease_seconds": Setting(
         float,
@@ -43,6 +50,10 @@ HUB_SCHEMA: dict[str, Setting] = {
     ),
     "tls_cert": Setting(str, help="PEM certificate (chain) of the listener; with tls_key"),
     "tls_key": Setting(str, help="PEM private key of the listener"),
+    "console": Setting(bool, default=True, help="serve the web console on the listener"),
+    "console_remote": Setting(
+        bool, default=False, help="let the console answer clients other than loopback"
+    ),
     "max_body": Setting(
         int, default=1048576, minimum=1, maximum=1 << 30, help="largest request body, bytes (413)"
     ),

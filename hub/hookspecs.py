@@ -169,3 +169,47 @@ def hub_ping(settings: dict[str, Any], flows: list[dict[str, Any]]) -> list[Chec
     Called once per enabled plugin. Return a list of ``hub.Check`` (name, ok, detail); never
     raise for a failed check, report it. Checks must be bounded in time.
     """
+
+
+@hookspec
+def hub_metrics(settings: dict[str, Any], state: Any) -> list[Any]:
+    """Figures of this plugin's own system for ``/metrics``: a list of ``hub.Metric``.
+
+    Called on every scrape of ``/metrics`` (under ``hub run`` with ``[hub] listen``), once per
+    enabled plugin, from a listener thread: return what the plugin already counted (API calls
+    by operation and status, logins and token refreshes, daily API usage against a budget,
+    session age, CDC lag), with no network call. Names follow Prometheus conventions (counters
+    end in ``_total``, base units); labels come from ``hub.ops.metric_types.LABELS`` and never
+    carry a record id. A bad sample is logged once and the plugin's samples left out.
+    """
+
+
+@hookspec
+def hub_readiness(settings: dict[str, Any], state: Any) -> list[Check]:
+    """Whether this plugin can work right now, for ``/readyz``: a list of ``hub.Check``.
+
+    Called once per enabled plugin on every ``/readyz`` request; no network call: report what
+    the plugin knows (its session or token is held and not expired, its last login worked).
+    Return the checks; one with ``ok=False`` makes ``/readyz`` answer 503 with its detail.
+    """
+
+
+@hookspec
+def hub_alert(alert: Any) -> None:
+    """Broadcast: something needs a person (a ``hub.Alert``: ``kind``, ``subject``, ``text``,
+    ``flow``, ``details``).
+
+    Kinds: ``record.parked``, ``flow.stopped`` (published by the core), ``drift.found``
+    (``hub reconcile``), ``sapb1.subscription_expired``, ``salesforce.budget_crossed``
+    (published by those plugins with ``hub.publish_alert``). Notifier plugins deliver it;
+    called from the thread that published it, so queue slow work. Return nothing.
+    """
+
+
+@hookspec
+def hub_register_reconcilers(registry: Any) -> None:
+    """Add ``hub.Reconciler`` subclasses with ``registry.add(cls)`` for ``hub reconcile``.
+
+    Called once per enabled plugin when the drift report runs. A reconciler compares the two
+    systems directly for one flow (or one kind of pair) and reports drift. Return nothing.
+    """

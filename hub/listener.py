@@ -144,6 +144,8 @@ class HubListener:
         self._ready = threading.Event()
         self._error: BaseException | None = None
         self._runner: web.AppRunner | None = None
+        # called with (plugin, method, route path, status) after each answer (for /metrics)
+        self.on_response: Callable[[str, str, str, int], None] | None = None
 
     @property
     def url(self) -> str:
@@ -189,10 +191,17 @@ class HubListener:
             except Exception:
                 log.exception("route %s %s of plugin %r failed", route.method, route.path,
                               route.plugin)  # fmt: skip
+                self._count(route, 500)
                 return web.json_response({"error": "internal error"}, status=500)
-            return _to_aiohttp(resp)
+            out = _to_aiohttp(resp)
+            self._count(route, out.status)
+            return out
 
         return handle
+
+    def _count(self, route: Route, status: int) -> None:
+        if self.on_response is not None:
+            self.on_response(route.plugin, route.method, route.path, status)
 
     def start(self, timeout: float = 15.0) -> None:
         self._thread = threading.Thread(target=self._serve, name="hub-listener", daemon=True)
@@ -299,18 +308,27 @@ def _to_aiohttp(resp: HttpResponse | tuple) -> web.Response:
     return web.json_response(body, status=resp.status, headers=headers)
 
 
-def start_listener(hub: Any) -> HubListener | None:
-    """Start the listener of ``hub`` (plugins loaded) if ``[hub] listen`` is set."""
+def start_listener(
+    hub: Any, core_routes: list[Route] | None = None, on_response: Callable | None = None
+) -> HubListener | None:
+    """Start the listener of ``hub`` (plugins loaded) if ``[hub] listen`` is set, with the
+    core's own routes (health, metrics, console) before the plugins' routes."""
     cfg = hub.config.hub
     address = cfg.get("listen")
     if not address:
         return None
-    routes = hub.host.routes(hub.plugin_state)
+    core = list(core_routes or [])
+    routes = list(core)
+    for r in hub.host.routes(hub.plugin_state):
+        if any((c.method, c.path) == (r.method, r.path) for c in core):
+            raise ConfigError(f"plugin {r.plugin!r}: route {r.method} {r.path} is the hub's own")
+        routes.append(r)
     listener = HubListener(
         address,
         routes,
         ssl_context=tls_context(cfg.get("tls_cert"), cfg.get("tls_key")),
         max_body=int(cfg.get("max_body") or DEFAULT_MAX_BODY),
     )
+    listener.on_response = on_response
     listener.start()
     return listener

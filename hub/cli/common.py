@@ -16,6 +16,8 @@ from .. import config as config_mod
 from .. import secrets
 from ..app import Hub
 from ..errors import ConfigError, HubError
+from ..ops import logjson
+from ..ops.logjson import JsonLogFormatter
 from ..paths import default_config_path
 from ..secrets import RedactingFilter, redact, redact_text
 from ..settings import is_secret_ref
@@ -61,7 +63,9 @@ class State:
         if self._config is None or (required and not self._config.exists):
             cfg = config_mod.load(self.path, required=required)
             setup_logging(
-                self.log_level or cfg.hub.get("log_level") or "INFO", cfg.hub.get("log_file")
+                self.log_level or cfg.hub.get("log_level") or "INFO",
+                cfg.hub.get("log_file"),
+                cfg.hub.get("log_format") or "text",
             )
             self._config = cfg
         return self._config
@@ -102,7 +106,7 @@ def mask_known_secrets(hub: Hub) -> None:
         log.debug("vault entries not masked: %s", exc)
 
 
-def setup_logging(level: str, log_file: str | None = None) -> None:
+def setup_logging(level: str, log_file: str | None = None, log_format: str = "text") -> None:
     root = logging.getLogger()
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if log_file:
@@ -116,7 +120,8 @@ def setup_logging(level: str, log_file: str | None = None) -> None:
         if getattr(h, "_hub_handler", False):
             root.removeHandler(h)
     for h in handlers:
-        h.setFormatter(logging.Formatter(LOG_FORMAT))
+        json_lines = logjson.active = log_format.lower() == "json"
+        h.setFormatter(JsonLogFormatter() if json_lines else logging.Formatter(LOG_FORMAT))
         h.addFilter(RedactingFilter())
         h._hub_handler = True  # type: ignore[attr-defined]
         root.addHandler(h)

@@ -11,6 +11,8 @@ from ..engine import Engine
 from ..engine.dryrun import dry_run as plan_dry_run
 from ..errors import ConfigError
 from ..listener import start_listener
+from ..ops.routes import core_routes
+from ..ops.warnings_watch import WarningWatcher
 from ..store import PARKED, STATUSES
 from ..store.database import claim_sqlite_runner
 from .common import (
@@ -124,7 +126,9 @@ def run(state: State) -> None:
             "(add a [flows.NAME] table, or set enabled = true in one)"
         )
     engine = Engine(hub, names, command="run")
-    listener = start_listener(hub)
+    routes, on_response = core_routes(hub, engine)
+    listener = start_listener(hub, routes, on_response)
+    WarningWatcher(hub).start()  # plugins' status warnings reach notifiers as alerts
     click.echo(f"running {', '.join(names)}; Ctrl-C to stop", err=True)
     try:
         with graceful_stop(hub.stopping):

@@ -142,9 +142,9 @@ def emulate() -> None:
 
 
 def _register() -> None:
-    from . import creds, demo, flows, inspect, setup
+    from . import console, creds, demo, flows, inspect, reconcile, setup
 
-    for mod in (setup, creds, flows, inspect, demo):
+    for mod in (setup, creds, flows, inspect, demo, console, reconcile):
         for cmd in mod.COMMANDS:
             cli.add_command(cmd)
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from hub import Check, ConfigError, Record, Setting, hookimpl
+from hub import Check, ConfigError, Metric, Record, Setting, hookimpl
 
 from .config import SETTINGS, WebhookConfig
 from .notifier import Notifier, cert_failure, describe, make_client
@@ -83,11 +83,47 @@ def hub_record_parked(record: Record, reason: str) -> None:
 
 
 @hookimpl
+def hub_alert(alert: Any) -> None:
+    """Every other alert (a stopped flow, drift, an expired subscription, a crossed budget) is
+    posted too; parked records come through ``hub_record_parked`` with their ids."""
+    notifier = _notifier
+    if notifier is None or alert.kind == "record.parked":
+        return
+    notifier.submit(
+        {
+            "event": alert.kind,
+            "flow": alert.flow,
+            "subject": alert.subject,
+            "text": alert.text,
+            "details": alert.details,
+            "at": datetime.fromtimestamp(alert.at, UTC)
+            .isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z"),
+        }
+    )
+
+
+@hookimpl
 def hub_flow_stopped(flow: str, reason: str) -> None:
     notifier = _notifier
     if notifier is not None and not notifier.flush(DRAIN_SECONDS):
         log.warning("webhook %s: notifications still queued %.0fs after flow %s stopped",
                     notifier.config.origin, DRAIN_SECONDS, flow)
+
+
+@hookimpl
+def hub_metrics(settings: dict[str, Any], state: Any) -> list[Metric]:
+    """Notifications delivered, failed (after retries) and dropped (queue full)."""
+    notifier = _notifier
+    if notifier is None:
+        return []
+    s = notifier.stats
+    return [
+        Metric("mlc_webhook_notifications_total", n, "counter",
+               "Notifications posted to the webhook, by result", {"result": result})
+        for result, n in (("delivered", s.delivered), ("failed", s.failed),
+                          ("dropped", s.dropped))
+    ]  # fmt: skip
 
 
 @hookimpl

@@ -77,8 +77,8 @@ def test_discovered_through_the_entry_point_of_the_pip_installed_copy(installed,
     assert row["distribution"] == "ml-connector-webhook-notify"
     assert row["version"] == "0.1.0"
     assert row["module"] == "mlc_webhook_notify.plugin"
-    assert row["hooks"] == ["hub_configure", "hub_flow_stopped", "hub_ping",
-                            "hub_plugin_settings", "hub_record_parked"]
+    assert row["hooks"] == ["hub_alert", "hub_configure", "hub_flow_stopped", "hub_metrics",
+                            "hub_ping", "hub_plugin_settings", "hub_record_parked"]
 
     # the copy found is the one pip put in the target directory ...
     where = subprocess.run(

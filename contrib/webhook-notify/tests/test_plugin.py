@@ -125,6 +125,30 @@ def test_parked_record_is_posted_with_bearer_token(receiver, ca_file):
     assert at.endswith("Z") and datetime.fromisoformat(at).utcoffset().total_seconds() == 0
 
 
+def test_other_alerts_are_posted_and_parked_ones_once(receiver, ca_file):
+    from hub import Alert
+
+    plugin.hub_configure(settings=settings(receiver.url, ca_file))
+    plugin.hub_alert(alert=Alert("record.parked", "posted by hub_record_parked instead"))
+    plugin.hub_alert(alert=Alert("drift.found", "drift: 2 difference(s)", "orders: 2 differ",
+                                 flow="orders", details={"differences": 2}))  # fmt: skip
+    (post,) = receiver.wait_for_posts(1)
+    body = post.json()
+    assert body["event"] == "drift.found" and body["flow"] == "orders"
+    assert body["details"] == {"differences": 2} and body["at"].endswith("Z")
+
+
+def test_metrics_count_deliveries(receiver, ca_file):
+    plugin.hub_configure(settings=settings(receiver.url, ca_file))
+    plugin.hub_record_parked(record=record(1), reason="r")
+    plugin.hub_flow_stopped(flow="demo-orders", reason="completed")
+    samples = plugin.hub_metrics(settings={}, state=None)
+    for m in samples:
+        m.check()
+    assert {m.labels["result"]: m.value for m in samples} == {
+        "delivered": 1, "failed": 0, "dropped": 0}  # fmt: skip
+
+
 def test_no_token_no_authorization_header(receiver, ca_file):
     plugin.hub_configure(settings=settings(receiver.url, ca_file, token=None))
     plugin.hub_record_parked(record=record(), reason="r")

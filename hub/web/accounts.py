@@ -1,0 +1,90 @@
+"""Console accounts: names, roles and scrypt password hashes kept in the vault.
+
+Each account is an entry of the core's own encrypted state (``plugin-state/hub-console/``
+in the vault: not listed by ``hub creds list``, re-encrypted by ``hub creds rotate-key``);
+only the scrypt hash of a password is kept, never the password.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import ConfigError
+
+STATE_OWNER = "hub-console"
+ROLES = ("admin", "viewer")  # admin may replay; viewer only reads
+NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
+MIN_PASSWORD = 12
+_N, _R, _P = 2**14, 8, 1
+
+
+@dataclass(frozen=True)
+class Account:
+    name: str
+    role: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+def hash_password(password: str, salt: bytes | None = None) -> str:
+    salt = salt or os.urandom(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=_N, r=_R, p=_P, dklen=32)
+    b64 = base64.b64encode
+    return f"scrypt${_N}${_R}${_P}${b64(salt).decode()}${b64(digest).decode()}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    try:
+        kind, n, r, p, salt, digest = stored.split("$")
+        if kind != "scrypt":
+            return False
+        got = hashlib.scrypt(
+            password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p),
+            dklen=32,
+        )  # fmt: skip
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(got, base64.b64decode(digest))
+
+
+class Accounts:
+    """The console's accounts in the vault (``state`` is the hub's state of ``hub-console``)."""
+
+    def __init__(self, state: Any) -> None:
+        self.state = state
+
+    def set(self, name: str, password: str, role: str) -> None:
+        if not NAME.match(name):
+            raise ConfigError(f"console user {name!r}: 1 to 64 letters, digits, and . _ @ - only")
+        if role not in ROLES:
+            raise ConfigError(f"console user {name}: role must be one of {', '.join(ROLES)}")
+        if len(password) < MIN_PASSWORD:
+            raise ConfigError(
+                f"console user {name}: the password must hold at least {MIN_PASSWORD} characters"
+            )
+        self.state.set(f"user/{name}", json.dumps({"role": role, "hash": hash_password(password)}))
+
+    def delete(self, name: str) -> bool:
+        return self.state.delete(f"user/{name}") > 0
+
+    def names(self) -> list[str]:
+        return [k[len("user/") :] for k in self.state.keys("user/")]
+
+    def check(self, name: str, password: str) -> Account | None:
+        """The account if ``password`` is right; None otherwise (same cost either way)."""
+        raw = self.state.get(f"user/{name}") if NAME.match(name or "") else None
+        entry = json.loads(raw) if raw else {"role": "", "hash": _DUMMY}
+        ok = verify_password(password, entry["hash"])
+        return Account(name, entry["role"]) if ok and raw else None
+
+
+_DUMMY = hash_password("not a password of anyone", b"0" * 16)
