@@ -43,6 +43,7 @@ class PluginState:
 
     def get(self, key: str) -> str | None:
         """The value of ``key``, or ``None`` (also when it cannot be decrypted any more)."""
+        self._vault  # noqa: B018 - opens the store the entries live in
         row = VaultEntry.get_or_none(VaultEntry.name == self._prefix + key)
         if row is None:
             return None
@@ -88,6 +89,7 @@ class PluginState:
     def keys(self, prefix: str = "") -> list[str]:
         """Keys starting with ``prefix``, sorted."""
         start = self._prefix + prefix
+        self._vault  # noqa: B018 - opens the store the entries live in
         rows = VaultEntry.select(VaultEntry.name).where(VaultEntry.name.startswith(start))
         names = (r.name for r in rows if r.name.startswith(start))  # LIKE treats _ as a wildcard
         return sorted(n[len(self._prefix) :] for n in names)

@@ -25,7 +25,9 @@ class AccountsReconciler(SapSalesforceReconciler):
 
     def applies(self) -> bool:
         self.to_sap = find_flow(self.context, "salesforce.accounts", "sapb1.business_partner")
-        self.to_sf = find_flow(self.context, "sapb1.business_partners", "salesforce.account_fields")
+        self.to_sf = find_flow(
+            self.context, "sapb1.business_partners", "salesforce.account_fields"
+        ) or find_flow(self.context, "sapb1.business_partners", "salesforce.account")
         return bool(self.to_sap or self.to_sf)
 
     def compare(self) -> Iterator[Drift]:
@@ -35,6 +37,7 @@ class AccountsReconciler(SapSalesforceReconciler):
         sf_fields = set(ACCOUNT_BASE) | (mapping_paths(m_sap) if m_sap else set())
         if self.to_sf:
             sf_fields |= set(self.to_sf.sink_options.get("fields") or [])
+            sf_fields |= set((self.to_sf.mapping_options or {}).get("fields") or {})
         known = sys.sf.field_names("Account")
         self.budget.spend("salesforce")  # the describe above
         cols = ", ".join(sorted(f for f in sf_fields if f in known))
@@ -99,10 +102,12 @@ class AccountsReconciler(SapSalesforceReconciler):
         except HubError as exc:
             self.log.debug("partner %s not compared: %s", code, exc)
             return
+        # fields the sink writes only when it creates the account are Salesforce's afterwards
+        theirs = {"Id", *(flow.sink_options.get("create_only") or [])}
         diffs = [
             f"{k}: SAP gives {shown(v)}, Salesforce has {shown(acc.get(k))}"
             for k, v in sorted(want.items())
-            if k != "Id" and k in acc and not same(v, acc.get(k))
+            if k not in theirs and k in acc and not same(v, acc.get(k))
         ]
         if diffs:
             yield Drift(flow.name, "balance_differs", code, "; ".join(diffs), flow.name, code)
