@@ -21,7 +21,8 @@ def _path_get(payload: dict[str, Any], path: str) -> Any:
 
 
 class CodeLookup(Matcher):
-    """Looks codes up in ``entity_set`` by ``key_field``; a cache keeps answers for a pass."""
+    """Looks codes up in ``entity_set`` by ``key_field``; a cache keeps what was found for a
+    pass (codes not found are asked again, so a record replayed after the fix matches)."""
 
     entity_set: ClassVar[str] = ""
     key_field: ClassVar[str] = ""
@@ -71,7 +72,8 @@ class CodeLookup(Matcher):
                     found[str(row[self.key_field])] = row
             for code in chunk:
                 out[code] = found.get(code)
-                self._cache[code] = (now, found.get(code))
+                if code in found:  # a miss is asked again: the code may be created any moment
+                    self._cache[code] = (now, found[code])
         return out
 
     def match(self, record: Record) -> dict[str, Any]:

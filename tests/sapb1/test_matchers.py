@@ -61,3 +61,13 @@ def test_items_matched_per_line_naming_the_line(emu):
     assert out[0] == {"items": {"M-I1": "Item 1", "M-I2": "Item 2"}}
     assert isinstance(out[1], RecordError) and out[1].field == "lines[1].ProductCode"
     assert isinstance(out[2], RecordError) and out[2].field == "lines"
+
+
+def test_a_code_not_found_is_asked_again_so_a_fixed_record_matches(emu):
+    m = component(BusinessPartnerByCode, emu)
+    recs = records([{"AccountNumber": "M-LATE"}])
+    assert isinstance(m.match_batch(recs)[0], RecordError)
+    r = emu.session().post("BusinessPartners", json={"CardCode": "M-LATE",
+                           "CardName": "Late", "CardType": "cCustomer"})  # fmt: skip
+    assert r.status_code == 201, r.text
+    assert m.match_batch(recs)[0]["CardCode"] == "M-LATE"
