@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -36,6 +37,7 @@ class DemoRun:
         self.sap: SapB1Emulator | None = None
         self.sf: SalesforceEmulator | None = None
         self.hub_process: subprocess.Popen | None = None
+        self._lock_fd: int | None = None
 
     # -- set-up --------------------------------------------------------------------------------
     def reusable(self) -> bool:
@@ -44,7 +46,28 @@ class DemoRun:
             return True
         return not any(self.dir.iterdir()) or (self.dir / "salesforce-seed.json").exists()
 
+    def lock(self) -> None:
+        """Hold the directory for this demo: a second `hub demo` on it must not empty it.
+
+        The lock file lies beside the directory (which is emptied and rebuilt) and is released
+        when this process ends, whatever the way."""
+        self.dir.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(
+            self.dir.parent / f".{self.dir.name}.hub-demo.lock", os.O_RDWR | os.O_CREAT, 0o600
+        )
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise HubError(
+                f"another hub demo is running in {self.dir}; wait for it, or give this one "
+                "another --dir"
+            ) from None
+        self._lock_fd = fd
+
     def start(self, timeout: float = 60.0) -> None:
+        if self._lock_fd is None:
+            self.lock()
         if not self.reusable():
             raise HubError(f"{self.dir} holds other files; give hub demo an empty or new --dir")
         if self.dir.exists():
@@ -170,6 +193,9 @@ class DemoRun:
         for emu in (self.sap, self.sf):
             if emu is not None:
                 emu.stop()
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # releases the lock
+            self._lock_fd = None
 
     def parked(self) -> list[tuple[str, str]]:
         cfg = load_config(self.config, required=True)
