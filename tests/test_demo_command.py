@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -49,3 +50,44 @@ def test_a_second_demo_on_the_same_directory_is_refused_and_empties_nothing(tmp_
     again = DemoRun(demo_dir)
     again.lock()  # released by stop()
     again.stop()
+
+
+def _processes_naming(text: str) -> list[int]:
+    from pathlib import Path
+
+    pids = []
+    for proc in Path("/proc").iterdir():
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, ValueError):
+            continue
+        if text in cmdline and proc.name.isdigit():
+            pids.append(int(proc.name))
+    return pids
+
+
+def test_a_stop_signal_stops_the_emulators_and_the_hub_it_started(tmp_path):
+    import signal
+    import time
+
+    demo_dir = tmp_path / "demo"
+    log = (tmp_path / "demo.log").open("w")
+    proc = subprocess.Popen([sys.executable, "-m", "hub", "demo", "--dir", str(demo_dir)],
+                            stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while "Running the flows" not in (tmp_path / "demo.log").read_text():
+            assert proc.poll() is None and time.monotonic() < deadline, "the demo did not start"
+            time.sleep(0.1)
+        assert _processes_naming(str(demo_dir)) != [proc.pid]  # emulators and hub run are up
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(60) == 128 + signal.SIGTERM
+        deadline = time.monotonic() + 30
+        while _processes_naming(str(demo_dir)):
+            assert time.monotonic() < deadline, _processes_naming(str(demo_dir))
+            time.sleep(0.1)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        for pid in _processes_naming(str(demo_dir)):
+            os.kill(pid, signal.SIGKILL)

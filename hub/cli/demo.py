@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 import time
 from pathlib import Path
@@ -58,6 +59,8 @@ def demo(directory: Path, keep_running: bool, timeout: float) -> None:
             last_line[0] = time.monotonic()
             click.echo(text)
 
+    # a stop signal unwinds through the clean-up below: emulators and hub run are stopped
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     ok = False
     try:
         say(f"Starting the SAP B1 and Salesforce emulators in {run.dir} ...")
