@@ -91,3 +91,32 @@ def test_a_stop_signal_stops_the_emulators_and_the_hub_it_started(tmp_path):
             proc.kill()
         for pid in _processes_naming(str(demo_dir)):
             os.kill(pid, signal.SIGKILL)
+
+
+def test_a_killed_demo_leaves_no_emulator_or_hub_running(tmp_path):
+    """SIGKILL cannot be handled by the demo: its children stop because they are tied to it."""
+    import signal
+    import time
+
+    demo_dir = tmp_path / "demo"
+    log = (tmp_path / "demo.log").open("w")
+    proc = subprocess.Popen([sys.executable, "-m", "hub", "demo", "--dir", str(demo_dir)],
+                            stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while "Running the flows" not in (tmp_path / "demo.log").read_text():
+            assert proc.poll() is None and time.monotonic() < deadline, "the demo did not start"
+            time.sleep(0.1)
+        children = [pid for pid in _processes_naming(str(demo_dir)) if pid != proc.pid]
+        assert len(children) == 3, children  # two emulators and hub run
+        proc.kill()
+        proc.wait(10)
+        deadline = time.monotonic() + 30
+        while _processes_naming(str(demo_dir)):
+            assert time.monotonic() < deadline, _processes_naming(str(demo_dir))
+            time.sleep(0.1)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        for pid in _processes_naming(str(demo_dir)):
+            os.kill(pid, signal.SIGKILL)

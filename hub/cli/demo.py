@@ -42,7 +42,7 @@ def demo(directory: Path, keep_running: bool, timeout: float) -> None:
 
     t0 = time.monotonic()
     say = click.echo
-    run = DemoRun(directory)
+    run = DemoRun(directory, keep_running=keep_running)
     if not run.reusable():
         raise click.BadParameter(
             f"{run.dir} holds other files; hub demo empties its directory, so give it an "

@@ -3,6 +3,7 @@ directory's config keeps working when they are started again from there."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -19,6 +20,21 @@ import httpx
 from ..errors import HubError
 
 START_TIMEOUT = 60.0
+PR_SET_PDEATHSIG = 1
+
+
+def stop_with_parent(parent: int) -> None:
+    """In a child before exec (``preexec_fn``): SIGTERM when the process that started it dies,
+    even by SIGKILL, so a killed ``hub demo`` leaves no emulator or ``hub run`` behind
+    (Linux's ``prctl(PR_SET_PDEATHSIG)``; elsewhere a no-op)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the call above: nobody will signal
+        os._exit(1)
 
 
 def free_port() -> int:
@@ -42,7 +58,8 @@ class Emulator:
     data_dir: Path
     process: subprocess.Popen | None = None
 
-    def start(self) -> None:
+    def start(self, tied: bool = True) -> None:
+        """``tied``: the emulator stops when this process dies (``--keep-running`` unties it)."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.data_dir / "emulator.log", "ab")  # noqa: SIM115 - the child keeps it
         self.process = subprocess.Popen(
@@ -51,6 +68,7 @@ class Emulator:
             stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
             start_new_session=True,  # Ctrl-C on the demo is handled by the demo, not passed on
+            preexec_fn=functools.partial(stop_with_parent, os.getpid()) if tied else None,
         )
         log.close()
 
@@ -136,9 +154,9 @@ class SalesforceEmulator(Emulator):
         tls = ssl.create_default_context(cafile=str(self.ca_path))
         return httpx.Client(base_url=self.instance_url, verify=tls, timeout=30)
 
-    def start(self) -> None:
+    def start(self, tied: bool = True) -> None:
         (self.data_dir / "endpoints.json").unlink(missing_ok=True)
-        super().start()
+        super().start(tied)
 
     def wait_ready(self, deadline: float) -> None:
         path = self.data_dir / "endpoints.json"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import functools
 import json
 import os
 import shutil
@@ -22,7 +23,7 @@ from ..store import Store
 from ..vault import Vault, write_key_file
 from . import report
 from . import seed as demo_seed
-from .emulators import SalesforceEmulator, SapB1Emulator, free_port
+from .emulators import SalesforceEmulator, SapB1Emulator, free_port, stop_with_parent
 
 LIVE = ("pending", "processing")
 
@@ -30,8 +31,11 @@ LIVE = ("pending", "processing")
 class DemoRun:
     """One demo in ``directory``: ``start()``, ``run_flows()``, then ``stop()``."""
 
-    def __init__(self, directory: Path, say: Callable[[str], None] = print) -> None:
+    def __init__(
+        self, directory: Path, say: Callable[[str], None] = print, keep_running: bool = False
+    ) -> None:
         self.dir = directory.resolve()
+        self.keep_running = keep_running  # False: the emulators die with this process
         self.say = say
         self.config = self.dir / "hub.toml"
         self.sap: SapB1Emulator | None = None
@@ -77,13 +81,13 @@ class DemoRun:
         sf_seed = self.dir / "salesforce-seed.json"
         sf_seed.write_text(json.dumps(demo_seed.salesforce_seed(), indent=1))
         self.sf = SalesforceEmulator(self.dir / "salesforce", free_port(), free_port(), sf_seed)
-        self.sf.start()
+        self.sf.start(tied=not self.keep_running)
         self.sf.wait_ready(deadline)
         ids = self.opportunity_ids()
         sap_seed = self.dir / "sapb1-seed.json"
         sap_seed.write_text(json.dumps(demo_seed.sap_seed(ids), indent=1))
         self.sap = SapB1Emulator(self.dir / "sapb1", free_port(), sap_seed)
-        self.sap.start()
+        self.sap.start(tied=not self.keep_running)
         self.sap.wait_ready(deadline)
         self.write_config()
 
@@ -134,6 +138,7 @@ class DemoRun:
             stderr=subprocess.STDOUT,
             env=env,
             start_new_session=True,
+            preexec_fn=functools.partial(stop_with_parent, os.getpid()),  # hub run always is
         )
         log.close()
         cfg = load_config(self.config, required=True)
