@@ -125,12 +125,16 @@ class TargetField:
     """A field of the object a sink writes, as the target system describes it.
 
     ``length`` is the longest text the field takes (``None``: not a text field, or unknown);
-    ``fields`` are the members of a collection or complex field (document lines), if known.
+    ``fields`` are the members of a collection or complex field (document lines), if known;
+    ``writable`` is ``False`` for a field that exists but that this sink cannot or will not
+    write (Salesforce: neither ``createable`` nor ``updateable`` for the integration user), so
+    a mapping naming it is told "read-only" rather than "no such field".
     """
 
     name: str
     length: int | None = None
     fields: dict[str, TargetField] | None = None
+    writable: bool = True
 
 
 @dataclass
@@ -258,8 +262,11 @@ class Sink(Component):
 
     def target_fields(self) -> dict[str, TargetField] | None:
         """The fields of the object this sink writes, read from the target system (``$metadata``,
-        describe) after ``open()``; ``None`` when the sink cannot tell. A declarative mapping
-        checks the fields it names against this at start-up and ``hub ping``."""
+        describe) after ``open()``, as ``{name: TargetField}``; ``None`` when the sink cannot
+        tell (then nothing is checked). A declarative mapping checks the fields it names
+        against this at start-up and ``hub ping``: a missing field, or one marked
+        ``writable=False``, stops the hub naming the flow and the field. Read the target's
+        description once per connection and cache it: every flow writing there asks."""
         return None
 
     def plan(self, item: SinkItem) -> dict[str, Any]:

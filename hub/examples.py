@@ -333,8 +333,10 @@ fields = ["SAP_Fulfilment_Status__c", "SAP_Tracking_Numbers__c"]
 
 # -- 6. Contacts <-> business partner contact persons ---------------------------------------
 # Contacts of an account with a number become contact persons (ContactEmployees) of its
-# partner and back, matched by the stored link or by e-mail within the partner. Each side
-# writes only what changed; a value the other side already holds costs no call.
+# partner and back, matched by the stored link or by e-mail within the partner: name, e-mail,
+# phone and job title (Contact.Title <-> the contact person's Position; SAP's own Title field
+# is the salutation, 10 characters). Each side writes only what changed; a value the other
+# side already holds costs no call.
 [flows.contacts-to-partners]
 enabled = {refdata_enabled}
 source = "salesforce.contacts"
@@ -345,7 +347,9 @@ poll_interval = {sap_poll}         # contacts can wait a few seconds; polling or
 
 [flows.contacts-to-partners.source_options]
 mode = "auto"
-echo_fields = ["FirstName", "LastName", "Email", "Phone"]
+fields = ["Title"]                 # read besides the name, e-mail and phone
+# what partner-contacts-to-contacts writes: the hub's own writes coming back are dropped
+echo_fields = ["FirstName", "LastName", "Email", "Phone", "Title"]
 
 [flows.contacts-to-partners.matcher_options]
 field = "Account.AccountNumber"
@@ -360,6 +364,7 @@ FirstName = {{path = "FirstName", truncate = 50}}
 LastName = {{path = "LastName", truncate = 50}}
 E_Mail = {{path = "Email", truncate = 100}}
 Phone1 = {{path = "Phone", truncate = 20}}
+Position = {{path = "Title", truncate = 90}}   # OCPR.Position; $metadata gives no lengths
 
 [flows.partner-contacts-to-contacts]
 enabled = {refdata_enabled}
@@ -371,7 +376,7 @@ poll_interval = {sap_poll}
 
 [flows.partner-contacts-to-contacts.source_options]
 # what contacts-to-partners writes: the hub's own writes coming back are dropped
-echo_fields = ["CardCode", "FirstName", "LastName", "E_Mail", "Phone1"]
+echo_fields = ["CardCode", "FirstName", "LastName", "E_Mail", "Phone1", "Position"]
 
 [flows.partner-contacts-to-contacts.matcher_options]
 code_field = "CardCode"
@@ -387,6 +392,7 @@ FirstName = "FirstName"
 LastName = {{path = "LastName", required = true}}
 Email = "E_Mail"
 Phone = "Phone1"
+Title = {{path = "Position", truncate = true}}   # Contact.Title's length, from describe
 
 [flows.partner-contacts-to-contacts.sink_options]
 email_field = "Email"

@@ -11,7 +11,7 @@ import pytest
 
 from hub import ConfigError, Record, RecordError, Sink, SkipRecord, TargetField
 from hub.components import ComponentContext
-from hub.mapping import DeclarativeMapping, parse_metadata
+from hub.mapping import DeclarativeMapping
 from hub.settings import validate
 
 OPPORTUNITY = {
@@ -280,28 +280,6 @@ def test_a_sink_without_a_catalogue_is_not_checked():
     bound({"fields": {"Anything": "Name"}}, None).open()
 
 
-METADATA = """<?xml version="1.0" encoding="utf-8"?>
-<edmx:Edmx Version="4.0" xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx"><edmx:DataServices>
-<Schema Namespace="SAPB1" xmlns="http://docs.oasis-open.org/odata/ns/edm">
-  <ComplexType Name="DocumentLine">
-    <Property Name="ItemCode" Type="Edm.String" MaxLength="50"/></ComplexType>
-  <EntityType Name="Document"><Key><PropertyRef Name="DocEntry"/></Key>
-    <Property Name="DocEntry" Type="Edm.Int32"/>
-    <Property Name="Comments" Type="Edm.String" MaxLength="254"/>
-    <Property Name="DocumentLines" Type="Collection(SAPB1.DocumentLine)"/></EntityType>
-  <EntityContainer Name="ServiceLayer">
-    <EntitySet Name="Orders" EntityType="SAPB1.Document"/></EntityContainer>
-</Schema></edmx:DataServices></edmx:Edmx>"""
-
-
-def test_metadata_gives_fields_lengths_and_line_members():
-    fields = parse_metadata(METADATA, "Orders")
-    assert set(fields) == {"DocEntry", "Comments", "DocumentLines"}
-    assert fields["Comments"].length == 254
-    assert fields["DocumentLines"].fields["ItemCode"].length == 50
-    assert parse_metadata(METADATA, "Invoices") is None
-
-
 def test_skipped_records_are_marked_skipped_and_not_written(hubenv):
     hubenv.write_changes([
         {"id": "W1", "payload": {"Name": "won", "IsWon": True}},
@@ -378,40 +356,38 @@ def test_dry_run_shows_skipped_records_as_skip(hubenv):
     assert plans["O1"]["action"] == "skip" and "IsWon equals True" in plans["O1"]["reason"]
 
 
-class FakeServiceLayerClient:
-    def __init__(self, xml: str) -> None:
-        self.xml = xml
+def test_a_read_only_field_is_a_start_up_error_naming_flow_and_field():
+    catalogue = {
+        **CATALOGUE,
+        "DocTotal": TargetField("DocTotal", writable=False),
+        "DocumentLines": TargetField(
+            "DocumentLines", None, {"LineTotal": TargetField("LineTotal", writable=False)}
+        ),
+    }
+    lines = {"DocumentLines": {"from": "OpportunityLineItems", "fields": {"LineTotal": "x"}}}
+    m = bound({"fields": {"DocTotal": "Amount"}, "lines": lines}, catalogue)
+    with pytest.raises(ConfigError) as err:
+        m.open()
+    text = str(err.value)
+    assert "flow opportunity-to-order" in text
+    assert "mapping_options.fields.DocTotal: field 'DocTotal' is read-only on the target" in text
+    assert "fields.LineTotal: field 'DocumentLines.LineTotal' is read-only" in text
+    # a field the target owns (owner = the sink's system) is never written: not an error
+    owned = bound({"fields": {"DocTotal": {"path": "Amount", "owner": "erp"}}}, catalogue)
+    owned.open()
+    assert owned.map(record(OPPORTUNITY), {}) == {}
 
-    def request(self, method: str, path: str):
-        assert (method, path) == ("GET", "$metadata")
-        return type("Answer", (), {"text": self.xml})()
 
+def test_the_core_asks_only_the_sink_never_its_connection():
+    """A sink that implements nothing is not checked, whatever it carries (a third-party
+    sink whose system is ``sapb1`` or ``salesforce`` included)."""
 
-class FakeRest:
-    def describe(self, sobject: str) -> dict:
-        assert sobject == "Opportunity"
-        return {"fields": [{"name": "Id", "type": "id", "length": 18},
-                           {"name": "SAP_Note__c", "type": "string", "length": 40},
-                           {"name": "SAP_Total__c", "type": "currency", "length": 0}]}  # fmt: skip
+    class Lookalike(Sink):
+        name, system, entity_set, sobject = "other.orders", "sapb1", "Orders", "Opportunity"
 
-
-def test_sapb1_and_salesforce_sinks_are_asked_through_their_connections():
-    from hub.mapping import target_fields
-
-    class SapSink(Sink):
-        name, system, entity_set = "sapb1.sales_order", "sapb1", "Orders"
-
-    class SfSink(Sink):
-        name, system, sobject = "salesforce.opportunity_fields", "salesforce", "Opportunity"
-
-    sap = SapSink(ctx(), {})
-    sap.client = FakeServiceLayerClient(METADATA)
-    assert target_fields(sap)["Comments"].length == 254
-    sf = SfSink(ctx(), {})
-    sf.conn = type("Conn", (), {"rest": FakeRest()})()
-    fields = target_fields(sf)
-    assert fields["SAP_Note__c"].length == 40 and fields["SAP_Total__c"].length is None
-    m = make({"fields": {"Id": {"match": "Id"}, "SAP_Nope__c": "Name"}}, flow="invoices")
-    m.bind_sink(sf)
-    with pytest.raises(ConfigError, match="fields.SAP_Nope__c: no field 'SAP_Nope__c'"):
-        m.open()  # Id is always writable on Salesforce (the record to update)
+    sink = Lookalike(ctx(), {})
+    sink.client = sink.conn = object()  # touching these would fail
+    m = make({"fields": {"Anything": "Name"}}, flow="orders")
+    m.bind_sink(sink)
+    m.open()
+    assert m.map(record(OPPORTUNITY), {}) == {"Anything": "Acme renewal"}

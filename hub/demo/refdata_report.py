@@ -72,12 +72,14 @@ def render(before: RefSnapshot, after: RefSnapshot) -> str:
     for mail, contact in sorted(after.contacts.items()):
         if mail and mail not in before.contacts and mail in after.members:
             name = f"{contact.get('FirstName') or ''} {contact.get('LastName') or ''}".strip()
-            rows.append([name, mail, "SAP -> Salesforce contact"])
+            rows.append([name, contact.get("Title") or "-", mail, "SAP -> Salesforce contact"])
     for mail, (code, member) in sorted(after.members.items()):
         if mail and mail not in before.members and mail in after.contacts:
-            rows.append([member.get("Name", ""), mail, f"Salesforce -> SAP ({code})"])
+            rows.append([member.get("Name", ""), member.get("Position") or "-", mail,
+                         f"Salesforce -> SAP ({code})"])  # fmt: skip
     lines += ["", "Contacts <-> business partner contact persons"]
-    lines += table(rows, ["name", "e-mail", "direction"]) if rows else ["  (none)"]
+    header = ["name", "job title", "e-mail", "direction"]
+    lines += table(rows, header) if rows else ["  (none)"]
 
     rows = []
     names = {o[0]: o[2] for o in demo_seed.OPPORTUNITIES}

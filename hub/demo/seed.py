@@ -259,8 +259,15 @@ ACCOUNT_FIELDS = [
 PARTNER_PRICE_FACTOR = 0.9
 DELIVERED = {"h-xeno": "1Z999AA10123456784"}  # opportunity ref -> tracking number
 SAP_ONLY_PARTNER = ("C1021", "Harbor Clinics", "San Diego", "+1 619 555 0121")
-SF_CONTACTS = [("C1001", "Dana", "Whitfield", "dana.whitfield@acme.example", "+1 312 555 0199")]
-SAP_CONTACTS = [("C1002", "Ingrid", "Nilsen", "ingrid.nilsen@borealis.example", "+47 22 55 09 09")]
+# (CardCode, first name, last name, e-mail, phone, job title)
+SF_CONTACTS = [
+    ("C1001", "Dana", "Whitfield", "dana.whitfield@acme.example", "+1 312 555 0199",
+     "Head of Procurement"),
+]  # fmt: skip
+SAP_CONTACTS = [
+    ("C1002", "Ingrid", "Nilsen", "ingrid.nilsen@borealis.example", "+47 22 55 09 09",
+     "Finance Manager"),
+]  # fmt: skip
 
 
 ORDER_FIELDS = [  # flow fulfilment-to-orders (orgs that use Orders)
@@ -328,8 +335,8 @@ def salesforce_seed() -> dict[str, Any]:
     records["OpportunityLineItem"] = lines
     records["Contact"] = [
         {"AccountId": f"@acc-{number}", "FirstName": first, "LastName": last, "Email": mail,
-         "Phone": phone}
-        for number, first, last, mail, phone in SF_CONTACTS
+         "Phone": phone, "Title": title}
+        for number, first, last, mail, phone, title in SF_CONTACTS
     ]  # fmt: skip
     return {
         "profile": {"multi_currency": True},
@@ -419,8 +426,8 @@ def sap_seed(opportunity_ids: dict[str, str], today: dt.date | None = None) -> d
     for bp in seed["BusinessPartners"]:
         bp["ContactEmployees"] = [
             {"Name": f"{first} {last}", "FirstName": first, "LastName": last, "E_Mail": mail,
-             "Phone1": phone}
-            for number, first, last, mail, phone in SAP_CONTACTS
+             "Phone1": phone, "Position": title}
+            for number, first, last, mail, phone, title in SAP_CONTACTS
             if number == bp["CardCode"]
         ]  # fmt: skip
     orders, deliveries, invoices, payments = [], [], [], []

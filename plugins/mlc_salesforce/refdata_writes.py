@@ -12,12 +12,12 @@ from typing import Any, TypeVar
 
 from hub import ConfigError, RetriableError, Sink, TargetField, WriteResult
 
+from .describe import target_fields
 from .org import connect
 from .rest import COLLECTION_SIZE, SalesforceRest
 from .sinks import result_of
 
 T = TypeVar("T")
-TEXT_TYPES = ("string", "textarea", "phone", "url", "email", "picklist")
 
 
 def chunks(values: list[T], size: int) -> Iterator[list[T]]:
@@ -81,9 +81,7 @@ class SalesforceWriteSink(Sink):
         return {f["name"]: f for f in self.conn.rest.describe(self.sobject).get("fields", [])}
 
     def target_fields(self) -> dict[str, TargetField] | None:
+        """The object's fields from describe: this sink creates and updates, so a field the
+        integration user may create or update is writable."""
         self._ensure_open()
-        out = {}
-        for name, f in self.describe_fields().items():
-            length = f.get("length") if f.get("type") in TEXT_TYPES else None
-            out[name] = TargetField(name, length or None)
-        return out
+        return target_fields(self.conn.rest, self.sobject)

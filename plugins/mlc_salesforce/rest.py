@@ -91,6 +91,7 @@ class SalesforceRest:
         self._lock = threading.Lock()
         self._clients: dict[str, Salesforce] = {}
         self._describes: dict[str, dict] = {}
+        self._describe_lock = threading.Lock()
         http.hooks["response"].append(self._observe)
 
     def _observe(self, resp: requests.Response, *args: Any, **kwargs: Any) -> None:
@@ -216,16 +217,17 @@ class SalesforceRest:
         return out
 
     def describe_global(self) -> dict:
-        if "" not in self._describes:
-            self._describes[""] = self.request("GET", "sobjects/", urgent=True)
-        return self._describes[""]
+        return self._described("", "sobjects/")
 
     def describe(self, sobject: str) -> dict:
-        if sobject not in self._describes:
-            self._describes[sobject] = self.request(
-                "GET", f"sobjects/{sobject}/describe", urgent=True
-            )
-        return self._describes[sobject]
+        """The object's describe, read once per connection (every flow's sink shares it)."""
+        return self._described(sobject, f"sobjects/{sobject}/describe")
+
+    def _described(self, key: str, path: str) -> dict:
+        with self._describe_lock:  # flows opening at once wait for one request
+            if key not in self._describes:
+                self._describes[key] = self.request("GET", path, urgent=True)
+            return self._describes[key]
 
     def has_object(self, sobject: str) -> bool:
         return any(o.get("name") == sobject for o in self.describe_global().get("sobjects", []))

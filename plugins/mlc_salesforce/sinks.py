@@ -11,8 +11,18 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from hub import ConfigError, RecordError, RetriableError, Setting, Sink, SinkItem, WriteResult
+from hub import (
+    ConfigError,
+    RecordError,
+    RetriableError,
+    Setting,
+    Sink,
+    SinkItem,
+    TargetField,
+    WriteResult,
+)
 
+from .describe import CREATES_OR_UPDATES, UPDATES, target_fields
 from .org import connect_at_start
 from .rest import TRANSIENT_CODES
 
@@ -82,6 +92,14 @@ class CollectionSink(Sink):
     def _ensure_open(self) -> None:
         if not hasattr(self, "conn"):
             self.open()
+
+    def target_fields(self) -> dict[str, TargetField] | None:
+        """The object's fields from describe. An upsert by an external id may create, so a
+        field the integration user may create or update is writable; an update by ``Id``
+        only updates, so only ``updateable`` fields are."""
+        self._ensure_open()
+        writes = CREATES_OR_UPDATES if self.opts.get("external_id_field") else UPDATES
+        return target_fields(self.conn.rest, self.sobject, writes)
 
     def record_for(self, item: SinkItem) -> dict[str, Any]:
         payload = dict(item.payload)

@@ -16,7 +16,6 @@ in place, the rest appended).
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
@@ -37,11 +36,11 @@ from hub import (
 from . import odata
 from .connection import shared_client
 from .errors import ServiceLayerError, record_error
+from .metadata import metadata_of
 from .sources import BusinessPartnerPoller
 from .startup import check_at_start
 
 MEMBERS = "ContactEmployees"
-EDM = "{http://docs.oasis-open.org/odata/ns/edm}"
 
 
 def _empty(value: Any) -> bool:
@@ -110,16 +109,16 @@ class ContactPersonSink(Sink):
         self.client.session.save()
 
     def target_fields(self) -> dict[str, TargetField] | None:
-        """The members of the ``ContactEmployee`` complex type in ``$metadata``, and
-        ``CardCode`` (the partner to write to)."""
+        """The members of ``BusinessPartners``' ``ContactEmployees`` in ``$metadata`` (read
+        once per client), with ``CardCode`` naming the partner to write to."""
         if not hasattr(self, "client"):
             self.open()
-        root = ET.fromstring(self.client.request("GET", "$metadata").text)
-        for el in root.iter(f"{EDM}ComplexType"):
-            if el.get("Name") == "ContactEmployee":
-                names = [p.get("Name", "") for p in el.findall(f"{EDM}Property")]
-                return {n: TargetField(n) for n in ["CardCode", *names]}
-        return None
+        partner = metadata_of(self.client).entity_fields("BusinessPartners") or {}
+        members = partner.get(MEMBERS)
+        if members is None or members.fields is None:
+            return None
+        card_code = partner.get("CardCode") or TargetField("CardCode")
+        return {**members.fields, "CardCode": card_code}
 
     def partners(self, codes: list[str]) -> dict[str, list[dict]]:
         out: dict[str, list[dict]] = {}

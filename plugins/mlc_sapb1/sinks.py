@@ -8,15 +8,17 @@ again first, and only what is still missing is sent once more.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, ClassVar
 
-from hub import FatalError, RetriableError, Setting, Sink, SinkItem, WriteResult
+from hub import FatalError, RetriableError, Setting, Sink, SinkItem, TargetField, WriteResult
 
 from . import odata
 from .batch import BatchWrite, PartResponse
 from .connection import shared_client
 from .errors import ServiceLayerError, record_error
 from .hints import MAX_CARD_CODE
+from .metadata import metadata_of
 from .startup import check_at_start
 
 REPLACE_COLLECTIONS = {"B1S-ReplaceCollectionsOnPatch": "true"}
@@ -44,6 +46,13 @@ class ChangesetSink(Sink):
     def close(self) -> None:
         """Keep the shared session's last use for the next run (see ``session``)."""
         self.client.session.save()
+
+    def target_fields(self) -> dict[str, TargetField] | None:
+        """The properties of ``entity_set``'s type in ``$metadata`` (read once per client),
+        collections such as ``DocumentLines`` with their members."""
+        if not hasattr(self, "client"):
+            self.open()
+        return metadata_of(self.client).entity_fields(self.entity_set)
 
     def lookup(self, keys: list[str]) -> dict[str, dict[str, Any]]:
         """Existing entities by key: one query per 50 keys."""
@@ -229,6 +238,17 @@ class BusinessPartnerSink(ChangesetSink):
                 field="CardCode",
             )
         return code
+
+    def target_fields(self) -> dict[str, TargetField] | None:
+        """As ``$metadata`` says, with the fields SAP B1 owns (balances, credit limit, stamps)
+        read-only: this sink never writes them."""
+        fields = super().target_fields()
+        if fields is None:
+            return None
+        return {
+            name: dataclasses.replace(f, writable=False) if name in self.SAP_OWNED else f
+            for name, f in fields.items()
+        }
 
     def owned(self, payload: dict[str, Any]) -> dict[str, Any]:
         wanted = set(self.opts["owned_fields"] or payload)

@@ -26,8 +26,10 @@ def test_hub_demo_shows_products_price_books_partners_contacts_and_fulfilment(tm
     assert "Partner EUR 12,420.00" in impl and "Standard USD 15,000.00" in impl
     assert "SRV-SERVICES  created" in section
     assert "Harbor Clinics  created from the SAP business partner" in section
-    assert "Ingrid Nilsen" in section and "SAP -> Salesforce contact" in section
-    assert "Salesforce -> SAP (C1001)" in section
+    ingrid = next(ln for ln in section.splitlines() if ln.startswith("Ingrid Nilsen"))
+    assert "Finance Manager" in ingrid and "SAP -> Salesforce contact" in ingrid
+    dana = next(ln for ln in section.splitlines() if "Salesforce -> SAP (C1001)" in ln)
+    assert "Head of Procurement" in dana  # the job title travelled both ways
     xeno = next(ln for ln in section.splitlines() if ln.startswith("Xeno Robotics: operator"))
     assert "delivered" in xeno and "1Z999AA10123456784" in xeno
     assert "Parked (2)" in out  # the reference data parks nothing of its own

@@ -45,17 +45,26 @@ def test_partner_created_in_sap_becomes_an_account_once_and_keeps_salesforce_nam
 
 def test_contacts_travel_both_ways_without_a_loop(landscape):
     land = start(landscape)
+    # one hub process, three flows writing to SAP B1: $metadata was read once for all of them
+    assert land.sap_requests().get("GET $metadata") == 1, land.sap_requests()
     # the demo's contacts: Acme's from Salesforce is on the partner, Borealis's from SAP is a
-    # Salesforce contact
+    # Salesforce contact, each with its job title
     bp = land.sap.admin_json("GET", "entities/BusinessPartners/C1001")
-    assert [m["E_Mail"] for m in bp["ContactEmployees"]] == ["dana.whitfield@acme.example"]
-    mails = lambda: {c.get("Email") for c in land.sf_rows("Contact")}  # noqa: E731
-    wait_until(lambda: "ingrid.nilsen@borealis.example" in mails(), 10, "the SAP contact")
+    assert [(m["E_Mail"], m["Position"]) for m in bp["ContactEmployees"]] == [
+        ("dana.whitfield@acme.example", "Head of Procurement")]  # fmt: skip
+    titles = lambda: {c.get("Email"): c.get("Title") for c in land.sf_rows("Contact")}  # noqa: E731
+    wait_until(
+        lambda: titles().get("ingrid.nilsen@borealis.example") == "Finance Manager",
+        10,
+        "the SAP contact with her position as title",
+    )
 
     acc = land.account_id("C1003")
+    long_title = "Regional Director of Strategic Procurement, " * 3  # 132 characters
     cid = land.sf_rest("POST", "sobjects/Contact", {
         "AccountId": acc, "FirstName": "Mara", "LastName": "Jansen",
-        "Email": "mara.jansen@orion.example", "Phone": "+31 10 555 0199"}).json()["id"]  # fmt: skip
+        "Email": "mara.jansen@orion.example", "Phone": "+31 10 555 0199",
+        "Title": long_title[:128]}).json()["id"]  # fmt: skip
 
     def member():
         bp = land.sap.admin_json("GET", "entities/BusinessPartners/C1003")
@@ -67,16 +76,19 @@ def test_contacts_travel_both_ways_without_a_loop(landscape):
     added = wait_until(member, 10, "the contact on the partner")
     assert (added["FirstName"], added["LastName"], added["Phone1"], added["Name"]) == (
         "Mara", "Jansen", "+31 10 555 0199", "Mara Jansen")  # fmt: skip
+    assert added["Position"] == long_title[:90]  # the title, cut to OCPR.Position's 90
 
     sl = land.sap_session()
     r = sl.patch("BusinessPartners('C1003')", json={"ContactEmployees": [
-        {"InternalCode": added["InternalCode"], "Phone1": "+31 10 555 0200"}]})  # fmt: skip
+        {"InternalCode": added["InternalCode"], "Phone1": "+31 10 555 0200",
+         "Position": "Head of Purchasing"}]})  # fmt: skip
     assert r.status_code == 204, r.text
     wait_until(
         lambda: land.sf_record("Contact", cid).get("Phone") == "+31 10 555 0200",
         10,
         "the SAP phone on the Salesforce contact",
     )
+    assert land.sf_record("Contact", cid)["Title"] == "Head of Purchasing"
     # let the last writes come back, then idle: no write on either side, no Salesforce call
     polls0 = land.sap_requests().get("GET BusinessPartners", 0)
     wait_until(
@@ -90,6 +102,6 @@ def test_contacts_travel_both_ways_without_a_loop(landscape):
     sap, sf = land.sap_requests(), land.sf_calls()
     assert writes(sap) == {}, sap
     assert sf["total"] == 0, sf["by_route"]
-    assert member()["Phone1"] == "+31 10 555 0200"
+    assert (member()["Phone1"], member()["Position"]) == ("+31 10 555 0200", "Head of Purchasing")
     contacts = [c for c in land.sf_rows("Contact") if c.get("Email") == "mara.jansen@orion.example"]
     assert [c["Id"] for c in contacts] == [cid]

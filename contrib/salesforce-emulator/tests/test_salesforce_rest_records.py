@@ -151,3 +151,23 @@ def test_derived_fields(org, api, uniq):
     assert li["ProductCode"] == uniq and li["TotalPrice"] == 6.75
     rolled = api("GET", f"sobjects/Opportunity/{opp.json()['id']}").json()
     assert rolled["Amount"] == 6.75  # the opportunity's Amount follows its line items
+
+
+def test_contact_title_is_a_128_character_job_title(org, api, uniq):
+    """``Contact.Title`` as the object reference has it: a string (the job title, "CEO"),
+    createable and updateable, 128 characters."""
+    fields = {f["name"]: f for f in api("GET", "sobjects/Contact/describe").json()["fields"]}
+    title = fields["Title"]
+    assert (title["type"], title["length"], title["createable"], title["updateable"]) == (
+        "string", 128, True, True)  # fmt: skip
+    acc = api("POST", "sobjects/Account/", json={"Name": f"Titled {uniq}"}).json()["id"]
+    body = {"AccountId": acc, "LastName": f"Lee {uniq}", "Title": "Head of Procurement"}
+    cid = api("POST", "sobjects/Contact/", json=body).json()["id"]
+    assert api("GET", f"sobjects/Contact/{cid}?fields=Title").json()["Title"] == (
+        "Head of Procurement")  # fmt: skip
+    assert api("PATCH", f"sobjects/Contact/{cid}", json={"Title": "x" * 128}).status_code == 204
+    too_long = api("PATCH", f"sobjects/Contact/{cid}", json={"Title": "x" * 129})
+    assert too_long.status_code == 400
+    assert too_long.json()[0]["errorCode"] == "STRING_TOO_LONG"
+    rows = api("GET", f"query?q=SELECT Title FROM Contact WHERE Id = '{cid}'").json()["records"]
+    assert rows[0]["Title"] == "x" * 128

@@ -176,3 +176,23 @@ def test_put_on_a_document_replaces_and_revalidates_lines(sl, customer):
     assert (line["ItemCode"], line["RemainingOpenQuantity"], order["DocTotal"]) == (
         items[1], 2.0, 51.0)
     assert order["DocNum"] > 0 and order["Comments"] == "put"
+
+
+def test_contact_person_position_and_title_are_kept_apart(sl):
+    """``Position`` is the contact person's job (OCPR.Position), ``Title`` the salutation
+    (OCPR.Title): both accepted, returned, updated in place by InternalCode, in $metadata."""
+    code = unique("C")
+    ann = {"Name": "Ann Lee", "Position": "Head of Procurement", "Title": "Ms."}
+    r = sl.post("BusinessPartners", json={"CardCode": code, "CardName": "Acme",
+                                          "ContactEmployees": [ann]})  # fmt: skip
+    assert r.status_code == 201, r.text
+    (ann,) = r.json()["ContactEmployees"]
+    assert (ann["Position"], ann["Title"]) == ("Head of Procurement", "Ms.")
+    r = sl.patch(f"BusinessPartners('{code}')", json={"ContactEmployees": [
+        {"InternalCode": ann["InternalCode"], "Position": "Chief Buyer"}]})  # fmt: skip
+    assert r.status_code == 204, r.text
+    (ann,) = sl.get(f"BusinessPartners('{code}')").json()["ContactEmployees"]
+    assert (ann["Position"], ann["Title"]) == ("Chief Buyer", "Ms.")
+    members = sl.get("$metadata").text.split('<ComplexType Name="ContactEmployee">')[1]
+    members = members.split("</ComplexType>")[0]
+    assert 'Name="Position" Type="Edm.String"' in members and 'Name="Title"' in members

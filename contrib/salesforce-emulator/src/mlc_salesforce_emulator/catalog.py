@@ -173,7 +173,8 @@ def _standard_objects(profile: OrgProfile) -> list[ObjectDef]:
         ]),
         ("Contact", "003", [
             *_person_name(), _ref("AccountId", "Account", "Account"),
-            _f("Email", "email", 80), _f("Phone", "phone", 40), owner,
+            _f("Email", "email", 80), _f("Phone", "phone", 40), _f("Title", "string", 128),
+            owner,
         ]),
         ("Opportunity", "006", [
             _f("Name", "string", 120, required=True), _ref("AccountId", "Account", "Account"),
