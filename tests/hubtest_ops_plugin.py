@@ -8,7 +8,7 @@ from pathlib import Path
 from hub import Check, Drift, Metric, Reconciler, Tally, hookimpl
 
 CALLS = Tally("mlc_api_calls_total", "API calls", ("system", "operation", "status"))
-STATE = {"token_ok": True, "bad_metric": False}
+STATE = {"token_ok": True, "bad_metric": False, "leak": ""}
 ALERTS: list = []
 
 
@@ -18,11 +18,16 @@ def hub_metrics(settings, state):
                                     {"system": "opsys"})]  # fmt: skip
     if STATE["bad_metric"]:
         out.append(Metric("mlc_api_calls_by_record_total", 1, "counter", "", {"record_id": "A3"}))
+    if STATE["leak"]:  # a plugin bug: its credential in a label value
+        out.append(Metric("mlc_logins_total", 1, "counter", "",
+                          {"system": "opsys", "result": f"failed {STATE['leak']}"}))  # fmt: skip
     return out
 
 
 @hookimpl
 def hub_readiness(settings, state):
+    if STATE["leak"]:  # a server's error text quoting the credential
+        return [Check("token", False, f"login refused: bad key {STATE['leak']}")]
     if STATE["token_ok"]:
         return [Check("token", True, "held, valid 50 more minutes")]
     return [Check("token", False, "token expired; the next login failed (HTTP 400)")]

@@ -57,4 +57,24 @@ def delete_user(state: State, user: str) -> None:
     click.echo(f"console user {user} deleted")
 
 
+@console.command("admin-token", epilog=EPILOG_CODES)
+@click.option("--revoke", is_flag=True, help="Remove the admin token; nothing replaces it.")
+@pass_state
+def admin_token(state: State, revoke: bool) -> None:
+    """Make a new admin token for the console sign-in page (replacing any earlier one) and show
+    it once; only its scrypt hash is kept in the vault. It opens an admin session."""
+    accounts = _accounts(state)
+    if revoke:
+        if not accounts.revoke_admin_token():
+            click.echo("no admin token to revoke", err=True)
+            raise SystemExit(EXIT_NOT_FOUND)
+        click.echo("admin token revoked")
+        return
+    replaced = accounts.has_admin_token()
+    token = accounts.new_admin_token()
+    click.echo(token)
+    note = "; the earlier token no longer works" if replaced else ""
+    click.echo(f"admin token saved (shown once, keep it like a password){note}", err=True)
+
+
 COMMANDS = [console]

@@ -7,6 +7,7 @@ from typing import Any
 
 from ..components import Check
 from ..listener import HttpRequest, HttpResponse, Route
+from ..secrets import redact_text
 from .hookcalls import impls, plugin_args
 from .metrics import CONTENT_TYPE, HubCollector, RequestTally, exposition
 
@@ -30,7 +31,7 @@ def readiness(hub: Any, engine: Any | None) -> list[str]:
         except Exception as exc:
             checks = [Check("readiness", False, f"{type(exc).__name__}: {exc}")]
         reasons += [f"{plugin} {c.name}: {c.detail or 'not ready'}" for c in checks if not c.ok]
-    return reasons
+    return [redact_text(r) for r in reasons]  # a server's error text may quote a credential
 
 
 def health_routes(hub: Any, engine: Any | None, requests: RequestTally) -> list[Route]:

@@ -22,6 +22,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.core import Metric as PromMetric
 
+from ..secrets import redact_text
 from ..store import STATUSES
 from .hookcalls import impls, plugin_args
 from .metric_types import Metric, MetricError, Tally
@@ -197,7 +198,7 @@ def families(samples: list[Metric]) -> Iterable[PromMetric]:
         elif label_names[base] != names or fam.type != m.kind:
             log.warning("metric %s reported with different labels or kinds; sample dropped", m.name)
             continue
-        fam.add_metric([str(m.labels[k]) for k in names], float(m.value))
+        fam.add_metric([redact_text(str(m.labels[k])) for k in names], float(m.value))
     return fams.values()
 
 

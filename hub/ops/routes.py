@@ -6,12 +6,15 @@ from collections.abc import Callable
 from typing import Any
 
 from ..listener import Route
+from . import digest
 from .health import health_routes
 from .metrics import RequestTally
 
 
 def core_routes(hub: Any, engine: Any | None) -> tuple[list[Route], Callable]:
-    """Routes for ``hub run``'s listener and the callback counting its answers."""
+    """Routes for ``hub run``'s listener and the callback counting its answers. (``hub run``
+    calls this whether it listens or not; the hub is also attached for daily digests.)"""
+    digest.attach(hub)
     requests = RequestTally()
     routes = health_routes(hub, engine, requests)
     cfg = hub.config.hub

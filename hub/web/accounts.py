@@ -3,6 +3,10 @@
 Each account is an entry of the core's own encrypted state (``plugin-state/hub-console/``
 in the vault: not listed by ``hub creds list``, re-encrypted by ``hub creds rotate-key``);
 only the scrypt hash of a password is kept, never the password.
+
+The admin token (``hub console admin-token``) is a random value shown once when it is made;
+only its scrypt hash is kept (entry ``admin-token``). Signing in with it opens an admin session
+named ``admin-token``; a new token replaces the old one, ``--revoke`` removes it.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import hmac
 import json
 import os
 import re
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +27,9 @@ STATE_OWNER = "hub-console"
 ROLES = ("admin", "viewer")  # admin may replay; viewer only reads
 NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 MIN_PASSWORD = 12
+ADMIN_TOKEN_KEY = "admin-token"
+ADMIN_TOKEN_ACCOUNT = "admin-token"  # the account name of a session opened with the token
+TOKEN_PREFIX = "mlc_"
 _N, _R, _P = 2**14, 8, 1
 
 
@@ -85,6 +93,27 @@ class Accounts:
         entry = json.loads(raw) if raw else {"role": "", "hash": _DUMMY}
         ok = verify_password(password, entry["hash"])
         return Account(name, entry["role"]) if ok and raw else None
+
+    # -- the admin token ------------------------------------------------------------------------
+    def new_admin_token(self) -> str:
+        """Make a new admin token (replacing any earlier one); returns it, keeps its hash."""
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        self.state.set(ADMIN_TOKEN_KEY, json.dumps({"hash": hash_password(token)}))
+        return token
+
+    def revoke_admin_token(self) -> bool:
+        return self.state.delete(ADMIN_TOKEN_KEY) > 0
+
+    def has_admin_token(self) -> bool:
+        return self.state.get(ADMIN_TOKEN_KEY) is not None
+
+    def check_admin_token(self, token: str) -> Account | None:
+        """The admin account if ``token`` is the admin token; None otherwise (same cost either
+        way: a missing token is compared against a dummy hash, in constant time)."""
+        raw = self.state.get(ADMIN_TOKEN_KEY)
+        stored = json.loads(raw)["hash"] if raw else _DUMMY
+        ok = verify_password(token or "", stored)
+        return Account(ADMIN_TOKEN_ACCOUNT, "admin") if ok and raw and token else None
 
 
 _DUMMY = hash_password("not a password of anyone", b"0" * 16)

@@ -141,12 +141,22 @@ class Console:
         if self.sessions.throttled(client):
             text = "Too many failed sign-ins; wait a few minutes."
             return _html(429, login_page(self.sessions.login_token(), text))
-        user = (form.get("user") or [""])[0]
-        account = self.accounts.check(user, (form.get("password") or [""])[0])
-        if account is None:
-            self.sessions.failed(client)
-            log.warning("console: failed sign-in for %r from %s", user[:64], client)
-            return _html(401, login_page(self.sessions.login_token(), "Wrong user or password."))
+        admin_token = (form.get("admin_token") or [""])[0]
+        if admin_token:
+            account = self.accounts.check_admin_token(admin_token)
+            if account is None:
+                self.sessions.failed(client)  # counted against the same limit as passwords
+                log.warning("console: failed sign-in with an admin token from %s", client)
+                return _html(401, login_page(self.sessions.login_token(), "Wrong admin token."))
+        else:
+            user = (form.get("user") or [""])[0]
+            account = self.accounts.check(user, (form.get("password") or [""])[0])
+            if account is None:
+                self.sessions.failed(client)
+                log.warning("console: failed sign-in for %r from %s", user[:64], client)
+                return _html(
+                    401, login_page(self.sessions.login_token(), "Wrong user or password.")
+                )
         session = self.sessions.open(account)
         log.info("console: %s signed in from %s", account.name, client)
         return _redirect("/", {"Set-Cookie": set_cookie(session.id, secure=self.secure)})

@@ -62,7 +62,13 @@ def login_page(token: str, error: str = "") -> str:
         '<label for="password">Password</label>'
         '<input id="password" name="password" type="password" autocomplete="current-password">'
         '<p><button class="primary" type="submit" id="sign-in">Sign in</button></p></form>'
-        '<p class="muted">Accounts: <code>hub console set-password USER --role admin</code></p>'
+        '<form method="post" action="/login" id="token-form">'
+        f'<input type="hidden" name="csrf" value="{e(token)}">'
+        '<label for="admin-token">Or the admin token</label>'
+        '<input id="admin-token" name="admin_token" type="password" autocomplete="off">'
+        '<p><button type="submit" id="sign-in-token">Sign in with the token</button></p></form>'
+        '<p class="muted">Accounts: <code>hub console set-password USER --role admin</code>; '
+        "an admin token: <code>hub console admin-token</code></p>"
         "</section>"
     )
     return layout("Sign in", body)

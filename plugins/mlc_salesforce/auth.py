@@ -18,7 +18,9 @@ from dataclasses import dataclass
 
 import requests
 
-from hub import FatalError, RetriableError
+from hub import Check, FatalError, RetriableError
+
+from . import metrics
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +85,8 @@ class OrgToken:
         self._lock = threading.Lock()
         self.refreshes = 0  # tokens requested so far (tests and status read it)
         self.on_refresh: list[Callable[[Token], None]] = []
+        self.last_error: str | None = None  # why the last token request failed; None once one works
+        metrics.track_token(self)
 
     def current(self) -> Token:
         """The token to use now: the cached one unless it is about to lapse."""
@@ -92,7 +96,7 @@ class OrgToken:
         with self._lock:
             token = self._token
             if token is None or token.expires_at - REFRESH_MARGIN <= self.clock():
-                token = self._fetch()
+                token = self._fetch("expiring" if token is not None else None)
             return token
 
     def refresh(self, stale: str | None) -> Token:
@@ -105,7 +109,7 @@ class OrgToken:
             token = self._token
             if token is not None and token.access_token != stale:
                 return token
-            return self._fetch()
+            return self._fetch("rejected")
 
     # -- requests --------------------------------------------------------------------------------
 
@@ -121,7 +125,43 @@ class OrgToken:
         except requests.RequestException as exc:
             raise RetriableError(f"POST {url}: {type(exc).__name__}") from None
 
-    def _fetch(self) -> Token:
+    def _fetch(self, renewal: str | None = None) -> Token:
+        """Request a token; ``renewal`` names why a held one is replaced (for the metrics)."""
+        if renewal:
+            metrics.RENEWALS.add(metrics.SYSTEM, renewal)
+        try:
+            token = self._request_token()
+        except Exception as exc:
+            metrics.LOGINS.add(metrics.SYSTEM, "failed")
+            self.last_error = str(exc) or type(exc).__name__
+            raise
+        metrics.LOGINS.add(metrics.SYSTEM, "ok")
+        self.last_error = None
+        for callback in self.on_refresh:
+            callback(token)
+        return token
+
+    # -- what /metrics and /readyz read (no network) --------------------------------------------
+    def figures(self, now: float) -> dict[str, float] | None:
+        token = self._token
+        if token is None:
+            return None
+        return {"age": max(0.0, now - token.issued_at), "expires_in": token.expires_at - now}
+
+    def readiness(self, now: float) -> Check:
+        """Ready: the last token request worked (a token past its expiry is replaced at the
+        next call, so only a failed request makes the hub not ready)."""
+        if self.last_error:
+            return Check("token", False, f"the last token request failed: {self.last_error}")
+        token = self._token
+        if token is None:
+            return Check("token", False, "no token held (not logged in yet)")
+        left = token.expires_at - now
+        if left <= 0:
+            return Check("token", True, "expired; the next call requests a new one")
+        return Check("token", True, f"held, valid {left / 60:.0f} more minutes")
+
+    def _request_token(self) -> Token:
         data = {
             "grant_type": "client_credentials",
             "client_id": self.client_id,
@@ -155,8 +195,6 @@ class OrgToken:
         self._token = token
         self.refreshes += 1
         log.info("salesforce: new access token for org %s (expires from %s)", org_id, source)
-        for callback in self.on_refresh:
-            callback(token)
         return token
 
     def _introspect(self, access_token: str) -> tuple[float | None, str]:

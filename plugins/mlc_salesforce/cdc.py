@@ -27,6 +27,7 @@ from typing import Any
 
 from hub import Change, ChangeBatch, FatalError
 
+from . import metrics
 from .avro import SchemaCache, field_names
 from .checkpoint import SourceCheckpoint
 from .polling import ModstampPoller
@@ -137,11 +138,16 @@ class CdcReader:
             except queue.Empty:
                 continue
             if item.kind == "events":
-                yield from self._events(item.response.events, cp)
+                received = time.time()
+                for batch in self._events(item.response.events, cp):
+                    # cp.commit_ts now holds the newest commitTimestamp seen on the channel
+                    metrics.cdc_delivered(self.topic, cp.commit_ts, received)
+                    yield batch
                 deadline = time.monotonic() + self.catch_up_seconds
             elif item.kind == "keepalive":
                 if item.response.latest_replay_id:
                     cp.replay_id = item.response.latest_replay_id.hex()
+                metrics.cdc_caught_up(self.topic)
                 yield ChangeBatch([], checkpoint=cp.dump())
                 return  # caught up with the stream
             elif item.kind == "replay_refused":

@@ -5,6 +5,10 @@ wait (polling, backfill, sink writes, look-ups) pauses: :meth:`ApiBudget.check` 
 ``RetriableError`` with a ``retry_after``, so records wait instead of being parked. The pause ends
 when a response shows usage below the budget again, or when the UTC day rolls over (the daily
 count restarts); while paused, at most one probe of ``/limits`` a minute learns the new usage.
+
+When a response first shows usage at or past the budget (the pause starts), the alert
+``salesforce.budget_crossed`` goes out once; it goes out again only after usage was seen under
+the budget (a new day, or a higher limit) and crossed it once more.
 """
 
 from __future__ import annotations
@@ -15,7 +19,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from hub import RetriableError
+from hub import Check, RetriableError, publish_alert
+
+from . import metrics
 
 _USAGE = re.compile(r"api-usage=(\d+)/(\d+)")
 PROBE_EVERY = 60.0
@@ -48,15 +54,31 @@ class ApiBudget:
         self.usage: ApiUsage | None = None
         self._lock = threading.Lock()
         self._last_probe = 0.0
+        self._over = False  # usage was last seen at or past the budget (alert sent)
+        metrics.track_budget(self)
 
     def _today(self) -> int:
         return int(self.clock() // 86400)
 
     def observe(self, header: str | None) -> None:
         parsed = parse_limit_info(header)
-        if parsed:
-            with self._lock:
-                self.usage = ApiUsage(parsed[0], parsed[1], self._today())
+        if not parsed:
+            return
+        with self._lock:
+            usage = self.usage = ApiUsage(parsed[0], parsed[1], self._today())
+            over = usage.fraction >= self.budget
+            crossed = over and not self._over
+            self._over = over
+        if crossed:
+            publish_alert(
+                "salesforce.budget_crossed",
+                f"Salesforce daily API budget reached: {usage.used}/{usage.limit} "
+                f"({usage.fraction:.0%}, budget {self.budget:.0%})",
+                "Work that can wait (polling, backfill, sink writes, look-ups) is paused until "
+                "usage is under the budget again or the day rolls over (UTC); change events "
+                "are still received.",
+                details={"used": usage.used, "limit": usage.limit, "budget": self.budget},
+            )
 
     def exhausted(self) -> bool:
         usage = self.usage
@@ -83,6 +105,12 @@ class ApiBudget:
                 f"({usage.fraction:.0%}) is past daily_api_budget {self.budget:.0%}",
                 retry_after=PAUSE_RETRY,
             )
+
+    def readiness(self) -> Check:
+        """Not ready while non-urgent work is paused for the budget (no network)."""
+        if self.exhausted():
+            return Check("api_budget", False, f"daily API budget reached: {self.describe()}")
+        return Check("api_budget", True, self.describe())
 
     def describe(self) -> str:
         usage = self.usage

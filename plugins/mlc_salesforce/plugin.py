@@ -49,3 +49,17 @@ def hub_register_matchers(registry):
     registry.add(AccountByNumber)
     registry.add(OpportunityByKey)
     registry.add(OrderByOpportunity)
+
+
+@hookimpl
+def hub_metrics(settings, state):
+    from .metrics import samples
+
+    return samples()
+
+
+@hookimpl
+def hub_readiness(settings, state):
+    from .metrics import readiness
+
+    return readiness()

@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import requests
 from simple_salesforce import Salesforce
@@ -25,6 +26,7 @@ from hub import HubError, RetriableError
 
 from .auth import OrgToken, TlsRejected, Token, _reason
 from .limits import ApiBudget
+from .metrics import API_CALLS, RETRIES, SYSTEM, count_call
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +100,7 @@ class SalesforceRest:
         if "/services/data/" in resp.url:
             with self._lock:
                 self.calls += 1
+            count_call(resp.request.method or "", urlsplit(resp.url).path, resp.status_code)
             self.budget.observe(resp.headers.get("Sforce-Limit-Info"))
 
     def client(self, token: Token | None = None) -> Salesforce:
@@ -138,6 +141,7 @@ class SalesforceRest:
                 refreshed = True
                 attempt -= 1
                 self.token.refresh(token.access_token)
+                RETRIES.add(SYSTEM, "session")
                 continue
             except SalesforceError as exc:
                 code, message = error_of(exc)
@@ -149,11 +153,13 @@ class SalesforceRest:
                 raise TlsRejected(f"{what}: TLS verification failed ({_reason(exc)})") from None
             except (requests.ConnectionError, requests.Timeout) as exc:
                 failure = f"{what}: {type(exc).__name__}"
+                API_CALLS.add(SYSTEM, "other", "error")
             if attempt >= self.max_attempts:
                 raise RetriableError(failure)
             delay = backoff_delay(attempt, self.backoff_base, self.backoff_cap, self.rng)
             with self._lock:
                 self.retries += 1
+            RETRIES.add(SYSTEM, "transient")
             log.warning("salesforce: %s; retry %d in %.1fs", failure, attempt, delay)
             self.sleep(delay)
 

@@ -28,6 +28,7 @@ from .errors import (
     UntrustedServer,
     parse_error,
 )
+from .metrics import RETRIES, SYSTEM, count_call
 from .odata import skip_from_link
 from .session import ServiceLayerSession, SessionTicket, StateStore
 from .settings import ServiceLayerSettings
@@ -123,6 +124,7 @@ class ServiceLayerClient:
         resp = self._send(method, url, ticket, json_body, content, headers)
         if _session_refused(resp):
             ticket = self.session.renew(ticket)
+            RETRIES.add(SYSTEM, "session")
             resp = self._send(method, url, ticket, json_body, content, headers)
             if _session_refused(resp):
                 code, message = parse_error(resp)
@@ -132,7 +134,8 @@ class ServiceLayerClient:
         elif method == "GET" and _broken_node(resp):
             log.warning("SAP B1 node %s cannot read (%s); logging in again to reach another",
                         ticket.route_id or "?", " ".join(parse_error(resp)))  # fmt: skip
-            ticket = self.session.renew(ticket)
+            ticket = self.session.renew(ticket, "node")
+            RETRIES.add(SYSTEM, "node")
             resp = self._send(method, url, ticket, json_body, content, headers)
         self.session.touch(ticket)
         log.debug("SAP B1 %s %s -> %s", method, path, resp.status_code)
@@ -145,13 +148,18 @@ class ServiceLayerClient:
             h.setdefault("Content-Type", "application/json")
         with self._count_lock:
             self.requests += 1
+        path = url.split("?")[0]
         try:
-            return self.http.request(method, url, content=content, headers=h)
+            resp = self.http.request(method, url, content=content, headers=h)
         except httpx.TimeoutException as exc:
+            count_call(method, path, "timeout")
             kind = TransientFailure if method == "GET" else AmbiguousWrite
             raise kind(f"SAP B1 {method} {url.split('?')[0]} timed out ({exc})") from None
         except httpx.TransportError as exc:
-            raise transport_error(exc, self.http.base_url, method, url.split("?")[0]) from None
+            count_call(method, path, "error")
+            raise transport_error(exc, self.http.base_url, method, path) from None
+        count_call(method, path, resp.status_code)
+        return resp
 
     # -- verbs ---------------------------------------------------------------------------------
     def get(self, path: str, params: dict[str, Any] | None = None, **kw: Any) -> Any:

@@ -84,3 +84,17 @@ def hub_status_warnings(settings, state):
     from .subscriptions import status_warnings
 
     return status_warnings(state)
+
+
+@hookimpl
+def hub_metrics(settings, state):
+    from .metrics import samples
+
+    return samples()
+
+
+@hookimpl
+def hub_readiness(settings, state):
+    from .metrics import readiness
+
+    return readiness()

@@ -24,6 +24,9 @@ from typing import Any, Protocol
 
 import httpx
 
+from hub import Check
+
+from . import metrics
 from .errors import LoginRejected, TransientFailure, parse_error
 
 log = logging.getLogger("hub.plugin.sapb1")
@@ -78,6 +81,9 @@ class ServiceLayerSession:
         self._refused: tuple[float, LoginRejected] | None = None
         self.logins = 0
         self.restored = False
+        self.logged_in_at = 0.0  # when the session in use logged in (epoch seconds)
+        self.login_error: str | None = None  # why the last login failed; None once one works
+        metrics.track(self)
 
     # -- the idle clock ------------------------------------------------------------------------
     @property
@@ -101,15 +107,17 @@ class ServiceLayerSession:
                 return self._ticket  # type: ignore[return-value]
             if self._ticket is not None:
                 log.info("SAP B1 session idle for %.0fs: logging in again", now - self._last_used)
+                return self._login(renewal="idle")
             return self._login()
 
-    def renew(self, stale: SessionTicket) -> SessionTicket:
-        """The server refused ``stale``: log in once for all callers that used it."""
+    def renew(self, stale: SessionTicket, reason: str = "rejected") -> SessionTicket:
+        """The server refused ``stale`` (``reason`` ``rejected``) or its node cannot read
+        (``node``): log in once for all callers that used it."""
         with self._lock:
             if self._ticket is not None and self._ticket.generation != stale.generation:
                 return self._ticket
             log.info("SAP B1 session rejected by the server: logging in again")
-            return self._login()
+            return self._login(renewal=reason)
 
     def touch(self, ticket: SessionTicket) -> None:
         """A request with ``ticket`` succeeded: the idle timeout starts again now."""
@@ -119,25 +127,68 @@ class ServiceLayerSession:
             if self._state is not None and now - self._last_saved >= self._save_every:
                 self._save()
 
+    # -- what /metrics and /readyz read (no network) --------------------------------------------
+    def clock_figures(self, now: float | None = None) -> dict[str, float] | None:
+        """``age`` (since login) and ``idle`` (since last use) of the held session, or None."""
+        if self._ticket is None:
+            return None
+        now = self._clock() if now is None else now
+        return {"age": max(0.0, now - self.logged_in_at), "idle": max(0.0, now - self._last_used)}
+
+    def readiness(self, now: float) -> Check:
+        """Ready: the last login worked, a session is held and within its idle timeout."""
+        if self.login_error:
+            return Check("session", False, f"the last login failed: {self.login_error}")
+        figures = self.clock_figures(now)
+        if figures is None:
+            return Check("session", False, "no session held (not logged in yet)")
+        if figures["idle"] >= self._timeout_s:
+            return Check(
+                "session", False,
+                f"the session was idle {figures['idle']:.0f}s, past its timeout of "
+                f"{self._timeout_s:.0f}s; the next request logs in again",
+            )  # fmt: skip
+        age, idle = figures["age"], figures["idle"]
+        return Check(
+            "session", True, f"held for {age:.0f}s, idle {idle:.0f}s of {self._timeout_s:.0f}s"
+        )
+
     def invalidate(self) -> None:
         with self._lock:
             self._ticket = None
 
     # -- login ---------------------------------------------------------------------------------
-    def _login(self) -> SessionTicket:
-        """Log in (caller holds the lock). A refusal is remembered for the cooldown."""
+    def _login(self, renewal: str | None = None) -> SessionTicket:
+        """Log in (caller holds the lock). A refusal is remembered for the cooldown.
+        ``renewal`` names why a held session is replaced (for the metrics)."""
         now = self._clock()
         if self._refused and now - self._refused[0] < self._cooldown:
             raise self._refused[1]
         self.logins += 1
+        if renewal:
+            metrics.RENEWALS.add(metrics.SYSTEM, renewal)
+        try:
+            ticket = self._send_login(now)
+        except Exception as exc:
+            metrics.LOGINS.add(metrics.SYSTEM, "failed")
+            self.login_error = str(exc) or type(exc).__name__
+            raise
+        metrics.LOGINS.add(metrics.SYSTEM, "ok")
+        self.login_error = None
+        return ticket
+
+    def _send_login(self, now: float) -> SessionTicket:
         try:
             resp = self._http.post("Login", json=self._credentials)
         except httpx.TimeoutException as exc:
+            metrics.count_call("POST", "Login", "timeout")
             raise TransientFailure(f"SAP B1 login timed out: {exc}") from None
         except httpx.TransportError as exc:
             from .client import transport_error  # the one place TLS failures are explained
 
+            metrics.count_call("POST", "Login", "error")
             raise transport_error(exc, self._http.base_url, "POST", "Login") from None
+        metrics.count_call("POST", "Login", resp.status_code)
         if resp.status_code in (400, 401, 403):
             code, message = parse_error(resp)
             refused = LoginRejected(code or str(resp.status_code), message)
@@ -155,6 +206,7 @@ class ServiceLayerSession:
         except (ValueError, KeyError, TypeError):
             raise TransientFailure("SAP B1 login answered 200 without a session id") from None
         self._refused = None
+        self.logged_in_at = self._clock()
         self._generation += 1
         self._timeout_s = float(body.get("SessionTimeout") or 30) * 60.0
         self._ticket = SessionTicket(session_id, resp.cookies.get("ROUTEID"), self._generation)
@@ -173,6 +225,7 @@ class ServiceLayerSession:
             "route_id": self._ticket.route_id,
             "timeout_s": self._timeout_s,
             "last_used": self._last_used,
+            "logged_in_at": self.logged_in_at,
         }
         try:
             self._state.set(STATE_KEY, json.dumps(doc))
@@ -194,6 +247,7 @@ class ServiceLayerSession:
             return
         self._timeout_s = float(doc["timeout_s"])
         self._last_used = float(doc["last_used"])
+        self.logged_in_at = float(doc.get("logged_in_at") or self._last_used)
         self._generation += 1
         self._ticket = SessionTicket(doc["session_id"], doc.get("route_id"), self._generation)
         if self._fresh(self._clock()):

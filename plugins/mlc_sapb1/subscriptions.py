@@ -8,7 +8,7 @@ import logging
 import time
 from typing import Any
 
-from hub import ConfigError
+from hub import ConfigError, publish_alert
 
 from . import odata
 from .client import ServiceLayerClient
@@ -76,9 +76,22 @@ def record_state(state: Any, sub: dict[str, Any] | None) -> None:
         log.debug("could not keep the subscription state: %s", exc)
 
 
+def recorded_state(state: Any) -> str | None:
+    """The subscription's State as last recorded (None when never recorded)."""
+    try:
+        raw = state.get(STATE_KEY) if state is not None else None
+        return json.loads(raw).get("state") if raw else None
+    except Exception as exc:
+        log.debug("could not read the recorded subscription state: %s", exc)
+        return None
+
+
 def check_and_record(client: ServiceLayerClient, url: str | None, state: Any) -> None:
-    """Read the hub's subscription, keep its State, warn when it stopped."""
+    """Read the hub's subscription, keep its State, warn when it stopped. The alert
+    ``sapb1.subscription_expired`` goes out when the State changes to one that is not active
+    (once per change: the previous State is the one recorded in the plugin's state)."""
     sub = find_subscription(client, url)
+    before = recorded_state(state)
     record_state(state, sub)
     if sub is not None and sub.get("State") not in ACTIVE:
         log.warning(
@@ -87,6 +100,15 @@ def check_and_record(client: ServiceLayerClient, url: str | None, state: Any) ->
             sub.get("WebhookID"),
             sub.get("State"),
         )
+        if before != sub.get("State"):
+            publish_alert(
+                "sapb1.subscription_expired",
+                f"SAP B1 webhook subscription {sub.get('WebhookID')} is {sub.get('State')}",
+                "SAP B1 stopped delivering change events to the hub; polling continues. "
+                "Run hub sapb1 subscribe to resume the subscription.",
+                details={"subscription": str(sub.get("WebhookID")), "state": sub.get("State"),
+                         "previous_state": before},
+            )  # fmt: skip
 
 
 def status_warnings(state: Any) -> list[str]:

@@ -2,9 +2,14 @@
 
 Alerts become mails at once, at most ``max_per_hour`` in any hour: alerts past that are held
 and sent together in one mail when the hour allows again, so an outage that parks a thousand
-records sends a handful of mails, not a thousand. The digest sums up, once a day at
-``digest_hour`` (UTC), what this process saw since the last one: records written and parked per
-flow, flows stopped, drift found, alerts held. Nothing here raises into the hub.
+records sends a handful of mails, not a thousand.
+
+The digest sums up, once a day at ``digest_hour`` (UTC), the 24 hours before: under ``hub run``
+its figures come from the store (records written, parked, failed attempts and skipped per flow,
+from every process on the store, and the latest ``hub reconcile``), and one process claims the
+day in the store, so several processes on one PostgreSQL store send one digest between them.
+Without the store (no ``hub run``) it sums up what this process saw since its last digest.
+Alerts and stopped flows are always those this process saw. Nothing here raises into the hub.
 """
 
 from __future__ import annotations
@@ -73,8 +78,10 @@ class MailNotifier:
         clock: Callable[[], float] = time.time,
         send: Callable[[MailConfig, Any], None] = mailer.send,
         start: bool = True,
+        ledger: Callable[[], Any] | None = None,
     ) -> None:
         self.config = config
+        self._ledger = ledger or (lambda: None)  # the store's digest ledger, when there is one
         self.clock = clock
         self._send = send
         self.stats = Stats()
@@ -118,6 +125,7 @@ class MailNotifier:
 
     def tick(self) -> None:
         """Release held alerts once the hour allows, and queue the digest when it is due."""
+        due = None
         with self._cond:
             now = self.clock()
             self._forget_old(now)
@@ -126,9 +134,29 @@ class MailNotifier:
                 self._sent_at.append(now)
                 self._outbox.append(self._held_mail(held))
             if self.config.digest and now >= self.digest_due:
-                self._outbox.append(self._digest_mail(now))
+                due = self.digest_due
                 self.digest_due = next_digest_at(now, self.config.digest_hour)
             if self._outbox:
+                self._cond.notify_all()
+        if due is not None:
+            self._queue_digest(now, due)
+
+    def _queue_digest(self, now: float, due: float) -> None:
+        """The digest of the day ending at ``due``: from the store if this process claims the
+        day there (another process that did sends it), else from what this process saw."""
+        try:
+            ledger = self._ledger()
+            mail = self._store_digest(ledger, now, due) if ledger is not None else None
+            shared = ledger is not None
+        except Exception as exc:  # the store does not answer: this process's own figures
+            log.warning("email-notify: digest figures not read from the store (%s); "
+                        "sending what this process saw", exc)  # fmt: skip
+            mail, shared = None, False
+        with self._cond:
+            if not shared:
+                mail = self._digest_mail(now)
+            if mail is not None:
+                self._outbox.append(mail)
                 self._cond.notify_all()
 
     def send_digest_now(self) -> None:
@@ -160,6 +188,48 @@ class MailNotifier:
         body.append(f"- flows stopped: {stopped}")
         body.append(f"- drift reports with differences: {drift}")
         body.append(f"- alerts: {sum(t.alerts.values())} ({self.stats.held} held back in all)")
+        self.tally = Tally(since=now)
+        self.stats.digests += 1
+        return f"{PREFIX} daily digest: {headline}", "\n".join(body) + "\n"
+
+    def _store_digest(self, ledger: Any, now: float, due: float) -> tuple[str, str] | None:
+        day = datetime.fromtimestamp(due, UTC).strftime("%Y-%m-%d")
+        if not ledger.claim(day):
+            log.info("email-notify: the digest of %s is sent by another hub process", day)
+            with self._cond:
+                self.tally = Tally(since=now)
+            return None
+        since = due - 86400.0
+        figures = ledger.figures(since)
+        drift = ledger.drift_since(since)
+        with self._cond:
+            return self._figures_mail(now, since, figures, drift)
+
+    def _figures_mail(self, now: float, since: float, figures: dict[str, dict[str, int]],
+                      drift: int | None) -> tuple[str, str]:  # fmt: skip
+        t = self.tally
+        flows = sorted(f for f, steps in figures.items() if steps)
+        parts = [
+            f"{figures[f].get('written', 0)} {f} written, {figures[f].get('parked', 0)} parked"
+            for f in flows
+        ]
+        headline = "; ".join(parts) or "nothing synced"
+        headline += f"; {drift or 0} drift"
+        start = datetime.fromtimestamp(since, UTC).strftime("%Y-%m-%d %H:%M UTC")
+        body = [f"Since {start}, every hub process on the store: {headline}.", ""]
+        for f in flows:
+            n = figures[f]
+            written, parked = n.get("written", 0), n.get("parked", 0)
+            failed, skipped = n.get("failed", 0), n.get("skipped", 0)
+            body.append(f"- {f}: {written} written, {parked} parked, {failed} failed attempts, "
+                        f"{skipped} skipped")  # fmt: skip
+        if drift is None:
+            body.append("- drift: no hub reconcile in this period")
+        else:
+            body.append(f"- drift: {drift} differences in the latest hub reconcile")
+        body.append(f"- flows stopped (seen by this process): {t.alerts.get('flow.stopped', 0)}")
+        body.append(f"- alerts (seen by this process): {sum(t.alerts.values())} "
+                    f"({self.stats.held} held back in all)")  # fmt: skip
         self.tally = Tally(since=now)
         self.stats.digests += 1
         return f"{PREFIX} daily digest: {headline}", "\n".join(body) + "\n"

@@ -16,7 +16,7 @@ from typing import Any
 from hub import Check, ConfigError, Metric, Record, Setting, hookimpl
 
 from . import mailer
-from .config import SETTINGS, MailConfig
+from .config import PLUGIN, SETTINGS, MailConfig
 from .notifier import MailNotifier
 
 log = logging.getLogger(__name__)
@@ -31,9 +31,16 @@ def hub_plugin_settings() -> dict[str, Setting]:
     return dict(SETTINGS)
 
 
+def store_ledger() -> Any:
+    """The store's digest ledger under ``hub run`` (one digest a day across processes)."""
+    from hub.ops.digest import ledger
+
+    return ledger(PLUGIN)
+
+
 @hookimpl
 def hub_configure(settings: dict[str, Any]) -> None:
-    install(MailNotifier(MailConfig.from_settings(settings)))
+    install(MailNotifier(MailConfig.from_settings(settings), ledger=store_ledger))
 
 
 def install(notifier: MailNotifier | None) -> MailNotifier | None:
