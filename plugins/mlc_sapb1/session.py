@@ -136,15 +136,17 @@ class ServiceLayerSession:
         return {"age": max(0.0, now - self.logged_in_at), "idle": max(0.0, now - self._last_used)}
 
     def readiness(self, now: float) -> Check:
-        """Ready: the last login worked, a session is held and within its idle timeout."""
+        """Not ready only when the last login failed: a session idle past its timeout (or none
+        held) is renewed by the next request without anyone's help, so it is reported, not
+        counted against readiness (a hub that only writes to SAP may idle for hours)."""
         if self.login_error:
             return Check("session", False, f"the last login failed: {self.login_error}")
         figures = self.clock_figures(now)
         if figures is None:
-            return Check("session", False, "no session held (not logged in yet)")
+            return Check("session", True, "no session held; the next request logs in")
         if figures["idle"] >= self._timeout_s:
             return Check(
-                "session", False,
+                "session", True,
                 f"the session was idle {figures['idle']:.0f}s, past its timeout of "
                 f"{self._timeout_s:.0f}s; the next request logs in again",
             )  # fmt: skip

@@ -88,14 +88,15 @@ def test_readiness_follows_the_session_and_the_last_login(fake_sl):
     clock = FakeClock()
     client = fake_sl.client(clock=clock, login_cooldown=0)
     first = client.session.readiness(clock.now)
-    assert (first.ok, first.detail) == (False, "no session held (not logged in yet)")
+    assert (first.ok, first.detail) == (True, "no session held; the next request logs in")
 
     client.get("Items")
     ok = client.session.readiness(clock.now + 5)
     assert ok.ok and ok.detail == "held for 5s, idle 5s of 1800s"
 
     lapsed = client.session.readiness(clock.now + 1800)
-    assert not lapsed.ok and "idle 1800s, past its timeout of 1800s" in lapsed.detail
+    # an idle session is renewed by the next request: reported, still ready
+    assert lapsed.ok and "idle 1800s, past its timeout of 1800s" in lapsed.detail
 
     fake_sl.password = "changed-by-an-admin"  # the hub's password no longer works
     fake_sl.expire_all()
