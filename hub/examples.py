@@ -280,7 +280,9 @@ currencies = ["USD", "EUR"]       # multi-currency orgs; single-currency: curren
 
 # -- 5. Order fulfilment -> Opportunity ------------------------------------------------------
 # The order's status (open, partly delivered, delivered, invoiced, closed, cancelled) and its
-# deliveries (quantity, last date, tracking numbers) on the opportunity that won it.
+# deliveries (quantity, last date, tracking numbers) on the opportunity that won it. A delivery
+# cancelled in SAP (and the cancellation document SAP adds for it) counts for nothing; an
+# invoice based on the order or on one of its deliveries makes it invoiced.
 [flows.fulfilment-to-opportunities]
 enabled = {refdata_enabled}
 source = "sapb1.order_fulfilment"
