@@ -43,6 +43,41 @@ def test_partner_created_in_sap_becomes_an_account_once_and_keeps_salesforce_nam
     assert len(accounts_numbered(land, "C2001")) == 1
 
 
+def test_a_partner_created_in_sap_gets_its_new_accounts_id_at_once_then_all_is_quiet(landscape):
+    land = start(landscape)
+    sl = land.sap_session()
+    address = {"Address": "4 Harbour Road", "City": "Oslo", "ZipCode": "0150", "Country": "GB"}
+    sap_post(sl, "BusinessPartners", {
+        "CardCode": "C2002", "CardName": "Fjord Lenses", "CardType": "cCustomer",
+        "Phone1": "+47 555 0101", **address})  # fmt: skip
+    partner = lambda: land.sap.admin_json("GET", "entities/BusinessPartners/C2002")  # noqa: E731
+    (acc,) = wait_until(lambda: accounts_numbered(land, "C2002"), 10, "the new account")
+    assert (acc["BillingStreet"], acc["BillingPostalCode"], acc["BillingCountry"]) == (
+        "4 Harbour Road", "0150", "GB")  # fmt: skip
+    # nobody edits the account: its id still reaches the partner within a few poll cycles
+    wait_until(lambda: partner().get("U_SFAccountId") == acc["Id"], 10, "the account id")
+    bp = partner()
+    assert {k: bp[k] for k in address} == address  # the account's address is the partner's
+    assert (bp["CardName"], bp["Phone1"]) == ("Fjord Lenses", "+47 555 0101")
+
+    # idle: over several poll cycles no write on either side and no Salesforce call
+    polls0 = land.sap_requests().get("GET BusinessPartners", 0)
+    wait_until(
+        lambda: land.sap_requests().get("GET BusinessPartners", 0) >= polls0 + 6, 15, "polls"
+    )
+    land.sf.admin.post("/emulator/stats/reset")
+    land.sap.admin_json("POST", "stats/reset")
+    wait_until(
+        lambda: land.sap_requests().get("GET BusinessPartners", 0) >= 8, 15, "four poll cycles"
+    )
+    sap, sf = land.sap_requests(), land.sf_calls()
+    assert writes(sap) == {}, sap
+    assert sf["total"] == 0, sf["by_route"]
+    assert len(accounts_numbered(land, "C2002")) == 1
+    assert len([r for r in land.sap_rows("BusinessPartners") if r["CardCode"] == "C2002"]) == 1
+    assert partner()["U_SFAccountId"] == acc["Id"]
+
+
 def test_contacts_travel_both_ways_without_a_loop(landscape):
     land = start(landscape)
     # the demo's contacts: Acme's from Salesforce is on the partner, Borealis's from SAP is a
