@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from flows_landscape import sap_post, wait_until
 from refdata_landscape import start, writes
 
@@ -76,6 +78,14 @@ def test_a_partner_created_in_sap_gets_its_new_accounts_id_at_once_then_all_is_q
     assert len(accounts_numbered(land, "C2002")) == 1
     assert len([r for r in land.sap_rows("BusinessPartners") if r["CardCode"] == "C2002"]) == 1
     assert partner()["U_SFAccountId"] == acc["Id"]
+    # the reconcile report pairs them: nothing differs for the new partner and its account
+    with land.config.open("a") as fh:
+        fh.write("\n[plugins.drift]\nenabled = true\n")
+    res = land.hub("reconcile", "--json")
+    assert res.returncode in (0, 4), res.stdout + res.stderr
+    report = json.loads(res.stdout)
+    assert "accounts" in report["checked"]
+    assert [d for d in report["drift"] if d["key"] == "C2002"] == []
 
 
 def test_contacts_travel_both_ways_without_a_loop(landscape):

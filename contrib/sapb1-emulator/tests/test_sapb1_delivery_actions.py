@@ -72,7 +72,8 @@ def test_cancelling_a_delivery_adds_a_cancellation_document_and_reopens_the_orde
             for ln in cdoc["DocumentLines"]] == [
         (15, dn["DocEntry"], 0, 4.0, "bost_Close"), (15, dn["DocEntry"], 1, 2.0, "bost_Close")]
     assert cdoc["DocTotal"] == dn["DocTotal"]
-    # the short form of the enumeration filters too
+    # the enumeration is in $metadata, and its short form filters too
+    assert 'EnumType Name="CancelStatusEnum"' in sl.get("$metadata").text
     assert sl.get("DeliveryNotes/$count", params={
         "$filter": f"CardCode eq '{order['CardCode']}' and CancelStatus eq 'C'"}).text == "1"
     # the reopened order can be delivered again
