@@ -146,7 +146,7 @@ Phone1 = {{path = "Phone", truncate = 20}}
 Address = {{path = "BillingStreet", truncate = 100}}
 City = {{path = "BillingCity", truncate = 100}}
 ZipCode = {{path = "BillingPostalCode", truncate = 20}}
-Country = {{path = "BillingCountry", map = "country", default = ""}}
+Country = {{path = "BillingCountry", map = "country"}}   # none on the account: SAP's stays
 U_SFAccountId = "Id"
 CreditLimit = {{path = "SAP_Credit_Limit__c", owner = "sapb1"}}   # SAP's: never written there
 
@@ -160,7 +160,7 @@ US = "US"          # the SAP codes an account created from a partner carries
 DE = "DE"
 GB = "GB"
 FR = "FR"
-"*" = ""
+"*" = ""           # a country not listed clears the partner's
 
 # -- 3. Invoices, payments and balances -> Salesforce ----------------------------------------
 # An invoice carries its opportunity's id in U_SFOpportunityId (copied from the order when it
@@ -230,9 +230,18 @@ Phone = {{path = "Phone1", truncate = 40}}
 BillingCity = {{path = "City", truncate = 40}}
 BillingStreet = {{path = "Address", truncate = 255}}
 BillingPostalCode = {{path = "ZipCode", truncate = 20}}
-BillingCountry = {{path = "Country", truncate = 80}}
+BillingCountry = {{path = "Country", map = "country_code"}}
 SAP_Credit_Limit__c = {{path = "CreditLimit", default = 0}}
 SAP_Balance__c = {{path = "CurrentAccountBalance", default = 0}}
+
+# SAP country codes the account may carry (accounts-to-partners maps them back); any other
+# leaves the account without a country, and the partner keeps its own
+[flows.partners-to-accounts.mapping_options.value_maps.country_code]
+US = "US"
+DE = "DE"
+GB = "GB"
+FR = "FR"
+"*" = ""
 
 [flows.partners-to-accounts.sink_options]
 match_field = "AccountNumber"
