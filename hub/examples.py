@@ -130,6 +130,9 @@ poll_interval = 1
 [flows.accounts-to-partners.source_options]
 mode = "auto"
 echo_fields = ["SAP_Credit_Limit__c", "SAP_Balance__c"]
+# an account the hub creates for a customer entered in SAP first (partners-to-accounts) is
+# read, not dropped as the hub's own write: its id reaches the partner's U_SFAccountId at once
+own_creates = "read"
 
 [flows.accounts-to-partners.mapping_options]
 label = "Name"
@@ -143,7 +146,7 @@ Phone1 = {{path = "Phone", truncate = 20}}
 Address = {{path = "BillingStreet", truncate = 100}}
 City = {{path = "BillingCity", truncate = 100}}
 ZipCode = {{path = "BillingPostalCode", truncate = 20}}
-Country = {{path = "BillingCountry", map = "country", default = ""}}
+Country = {{path = "BillingCountry", map = "country"}}   # none on the account: SAP's stays
 U_SFAccountId = "Id"
 CreditLimit = {{path = "SAP_Credit_Limit__c", owner = "sapb1"}}   # SAP's: never written there
 
@@ -153,7 +156,11 @@ USA = "US"
 Germany = "DE"
 "United Kingdom" = "GB"
 France = "FR"
-"*" = ""
+US = "US"          # the SAP codes an account created from a partner carries
+DE = "DE"
+GB = "GB"
+FR = "FR"
+"*" = ""           # a country not listed clears the partner's
 
 # -- 3. Invoices, payments and balances -> Salesforce ----------------------------------------
 # An invoice carries its opportunity's id in U_SFOpportunityId (copied from the order when it
@@ -203,7 +210,9 @@ fields = ["SAP_Invoice_DocNum__c", "SAP_Invoiced_Total__c", "SAP_Paid_To_Date__c
 # SAP first (a walk-in order, an imported list) creates its account, or links the account whose
 # AccountNumber is its CardCode; Salesforce owns the master data from then on (create_only:
 # written only when the hub creates the account), so this flow and accounts-to-partners never
-# fight over a field.
+# fight over a field. The new account comes back through accounts-to-partners at once
+# (own_creates = "read" there), which writes its id into the partner's U_SFAccountId; the
+# account starts with the partner's address, so that write leaves the address as it was.
 [flows.partners-to-accounts]
 source = "sapb1.business_partners"
 mapping = "hub.declarative"
@@ -219,12 +228,25 @@ AccountNumber = "CardCode"
 Name = {{path = "CardName", truncate = 255, required = true}}
 Phone = {{path = "Phone1", truncate = 40}}
 BillingCity = {{path = "City", truncate = 40}}
+BillingStreet = {{path = "Address", truncate = 255}}
+BillingPostalCode = {{path = "ZipCode", truncate = 20}}
+BillingCountry = {{path = "Country", map = "country_code"}}
 SAP_Credit_Limit__c = {{path = "CreditLimit", default = 0}}
 SAP_Balance__c = {{path = "CurrentAccountBalance", default = 0}}
 
+# SAP country codes the account may carry (accounts-to-partners maps them back); any other
+# leaves the account without a country, and the partner keeps its own
+[flows.partners-to-accounts.mapping_options.value_maps.country_code]
+US = "US"
+DE = "DE"
+GB = "GB"
+FR = "FR"
+"*" = ""
+
 [flows.partners-to-accounts.sink_options]
 match_field = "AccountNumber"
-create_only = ["Name", "Phone", "BillingCity"]   # Salesforce's once the account exists
+create_only = ["Name", "Phone", "BillingCity", "BillingStreet", "BillingPostalCode",
+               "BillingCountry"]   # Salesforce's once the account exists
 """
 
 REFDATA = """\
@@ -280,7 +302,9 @@ currencies = ["USD", "EUR"]       # multi-currency orgs; single-currency: curren
 
 # -- 5. Order fulfilment -> Opportunity ------------------------------------------------------
 # The order's status (open, partly delivered, delivered, invoiced, closed, cancelled) and its
-# deliveries (quantity, last date, tracking numbers) on the opportunity that won it.
+# deliveries (quantity, last date, tracking numbers) on the opportunity that won it. A delivery
+# cancelled in SAP (and the cancellation document SAP adds for it) counts for nothing; an
+# invoice based on the order or on one of its deliveries makes it invoiced.
 [flows.fulfilment-to-opportunities]
 enabled = {refdata_enabled}
 source = "sapb1.order_fulfilment"

@@ -8,7 +8,10 @@
   the object is polled again from the event's ``commitTimestamp``.
 - The hub's own writes (``changeOrigin`` names ``client=ml-connector``, or ``commitUser`` is the
   integration user when ``exclusive_integration_user`` says the hub has it alone) are dropped
-  when they touch only the fields the hub writes (``echo_fields``; empty: any field).
+  when they touch only the fields the hub writes (``echo_fields``; empty: any field). A CREATE
+  carries no ``changedFields``: the hub's own creates are dropped too, unless the source reads
+  them (``own_creates = "read"``), so that a flow writing the other way links the new record at
+  once; the stored link and the mapping then decide whether anything is written.
 - A replay id the server refuses (expired after 72 hours, corrupted) is never replaced by LATEST
   silently: the stream restarts at LATEST and the gap is polled from the last commit time.
 - The checkpoint (replay id, last commit time) is stored with the changes it covers, and a
@@ -86,6 +89,7 @@ class CdcReader:
         batch: int,
         echo_fields: list[str],
         exclusive_user: bool,
+        read_own_creates: bool = False,
         catch_up_seconds: float,
     ) -> None:
         self.client = client
@@ -96,6 +100,7 @@ class CdcReader:
         self.user_id = user_id
         self.batch = batch
         self.echo_fields = set(echo_fields)
+        self.read_own_creates = read_own_creates
         self.exclusive_user = exclusive_user
         self.catch_up_seconds = catch_up_seconds
         self.schemas = SchemaCache(client.get_schema)
@@ -203,6 +208,8 @@ class CdcReader:
         if not own and self.exclusive_user:
             own = bool(self.user_id) and header.get("commitUser") == self.user_id
         if not own:
+            return False
+        if self.read_own_creates and header.get("changeType") == "CREATE":
             return False
         if not self.echo_fields:
             return True

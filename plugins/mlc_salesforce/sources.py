@@ -59,6 +59,13 @@ class SalesforceSource(Source):
         "echo_fields": Setting(
             list, default=[], help="fields the hub writes to this object (own-change filter)"
         ),
+        "own_creates": Setting(
+            str,
+            default="echo",
+            choices=("echo", "read"),
+            help="records the hub itself created: dropped like its updates (echo) or read, "
+            "so a flow writing the other way links them at once (read)",
+        ),
         "exclusive_integration_user": Setting(
             bool, default=False, help="the integration user is the hub's alone"
         ),
@@ -135,6 +142,7 @@ class SalesforceSource(Source):
                 user_id=self.conn.token.current().user_id,
                 batch=self.opts["batch"],
                 echo_fields=self.opts["echo_fields"],
+                read_own_creates=self.opts["own_creates"] == "read",
                 exclusive_user=self.opts["exclusive_integration_user"],
                 catch_up_seconds=self.opts["catch_up_seconds"],
             )

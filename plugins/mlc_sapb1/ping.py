@@ -43,7 +43,9 @@ def needed(flows: list[dict[str, Any]]) -> dict[str, set[str]]:
             need("Items", "ItemsGroupCode", "ItemPrices", *src_opts.get("where", {}))
             need("PriceLists", "PriceListNo", "PriceListName")
         elif f.get("source") == "sapb1.order_fulfilment":
-            need("DeliveryNotes", "DocEntry", "TrackingNumber", "DocumentLines")
+            for docs in ("DeliveryNotes", "Invoices"):
+                need(docs, "DocEntry", "TrackingNumber", "Cancelled", "CancelStatus",
+                     "DocumentLines")  # fmt: skip
         elif f.get("source") == "sapb1.contact_persons":
             need("BusinessPartners", "ContactEmployees")
         if f.get("matcher") in MATCHERS:

@@ -87,3 +87,55 @@ def test_orgs_using_orders_see_the_fulfilment_on_the_opportunitys_order(landscap
     assert sf_order()["SAP_Tracking_Numbers__c"] == "DHL-778"
     # the other won opportunities have no Order: parked, naming the field
     assert land.store_counts()["fulfilment-to-orders"].get("parked")
+
+
+def test_a_cancelled_delivery_and_an_invoice_of_a_delivery_reach_the_opportunity(landscape):
+    land = start(landscape)
+    opp = land.opp_ids["w-acme"]
+    (order,) = land.orders_for(opp)
+    fields = lambda: land.sf_record("Opportunity", opp)  # noqa: E731
+    wait_until(lambda: fields().get("SAP_Fulfilment_Status__c") == "open", 10, "status open")
+    sl = land.sap_session()
+    kept, dropped = (
+        sap_post(
+            sl,
+            "DeliveryNotes",
+            {
+                "CardCode": order["CardCode"],
+                "DocDate": day(order, n),
+                "TrackingNumber": tracking,
+                "DocumentLines": [
+                    {"BaseType": 17, "BaseEntry": order["DocEntry"], "BaseLine": 1, "Quantity": qty}
+                ],
+            },
+        )  # fmt: skip
+        for n, tracking, qty in ((1, "1Z-KEEP", 20), (2, "1Z-GONE", 10))
+    )
+    wait_until(lambda: fields().get("SAP_Tracking_Numbers__c") == "1Z-KEEP, 1Z-GONE", 10, "both")
+    assert fields()["SAP_Delivered_Quantity__c"] == 30
+
+    # cancelled in SAP: a cancellation document is added (it carries 1Z-GONE too) and the order
+    # line is open again; neither counts on the opportunity
+    r = sl.post(f"DeliveryNotes({dropped['DocEntry']})/Cancel")
+    assert r.status_code == 204, r.text
+    wait_until(lambda: fields().get("SAP_Tracking_Numbers__c") == "1Z-KEEP", 10, "one left")
+    now = fields()
+    assert now["SAP_Delivered_Quantity__c"] == 20
+    assert now["SAP_Fulfilment_Status__c"] == "partly delivered"
+    assert now["SAP_Last_Delivery_Date__c"] == day(order, 1)
+
+    # invoiced from the delivery (not from the order): the opportunity shows it invoiced
+    sap_post(
+        sl,
+        "Invoices",
+        {
+            "CardCode": order["CardCode"],
+            "DocumentLines": [
+                {"BaseType": 15, "BaseEntry": kept["DocEntry"], "BaseLine": 0, "Quantity": 20}
+            ],
+        },
+    )
+    wait_until(lambda: fields().get("SAP_Fulfilment_Status__c") == "invoiced", 10, "invoiced")
+    assert fields()["SAP_Tracking_Numbers__c"] == "1Z-KEEP"
+    assert land.sap.admin_json("GET", f"entities/DeliveryNotes/{kept['DocEntry']}")[
+        "DocumentStatus"] == "bost_Close"  # fmt: skip

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from flows_landscape import sap_post, wait_until
 from refdata_landscape import start, writes
 
@@ -41,6 +43,58 @@ def test_partner_created_in_sap_becomes_an_account_once_and_keeps_salesforce_nam
     )
     assert land.sf_record("Account", acc["Id"])["Name"] == "Walk-in Optics Inc."
     assert len(accounts_numbered(land, "C2001")) == 1
+
+
+def test_a_partner_created_in_sap_gets_its_new_accounts_id_at_once_then_all_is_quiet(landscape):
+    land = start(landscape)
+    sl = land.sap_session()
+    # a country the account may carry, and one it may not: both partners keep theirs
+    gb = {"Address": "4 Harbour Road", "City": "Leeds", "ZipCode": "LS1 4AP", "Country": "GB"}
+    no = {"Address": "Kaigata 1", "City": "Oslo", "ZipCode": "0150", "Country": "NO"}
+    for code, name, address in (("C2002", "Fjord Lenses", gb), ("C2003", "Nordlys AS", no)):
+        sap_post(sl, "BusinessPartners", {
+            "CardCode": code, "CardName": name, "CardType": "cCustomer",
+            "Phone1": "+47 555 0101", **address})  # fmt: skip
+    partner = lambda code: land.sap.admin_json("GET", f"entities/BusinessPartners/{code}")  # noqa: E731
+    (acc,) = wait_until(lambda: accounts_numbered(land, "C2002"), 10, "the new account")
+    (acc3,) = wait_until(lambda: accounts_numbered(land, "C2003"), 10, "the other account")
+    assert (acc["BillingStreet"], acc["BillingPostalCode"], acc["BillingCountry"]) == (
+        "4 Harbour Road", "LS1 4AP", "GB")  # fmt: skip
+    assert (acc3["BillingCity"], acc3.get("BillingCountry") or "") == ("Oslo", "")
+    # nobody edits the accounts: their ids still reach the partners within a few poll cycles
+    wait_until(lambda: partner("C2002").get("U_SFAccountId") == acc["Id"], 10, "the account id")
+    wait_until(lambda: partner("C2003").get("U_SFAccountId") == acc3["Id"], 10, "the other id")
+    for code, address in (("C2002", gb), ("C2003", no)):
+        bp = partner(code)
+        assert {k: bp[k] for k in address} == address  # the link-back wrote nothing else
+    assert (partner("C2002")["CardName"], partner("C2002")["Phone1"]) == (
+        "Fjord Lenses", "+47 555 0101")  # fmt: skip
+
+    # idle: over several poll cycles no write on either side and no Salesforce call
+    polls0 = land.sap_requests().get("GET BusinessPartners", 0)
+    wait_until(
+        lambda: land.sap_requests().get("GET BusinessPartners", 0) >= polls0 + 6, 15, "polls"
+    )
+    land.sf.admin.post("/emulator/stats/reset")
+    land.sap.admin_json("POST", "stats/reset")
+    wait_until(
+        lambda: land.sap_requests().get("GET BusinessPartners", 0) >= 8, 15, "four poll cycles"
+    )
+    sap, sf = land.sap_requests(), land.sf_calls()
+    assert writes(sap) == {}, sap
+    assert sf["total"] == 0, sf["by_route"]
+    assert len(accounts_numbered(land, "C2002")) == len(accounts_numbered(land, "C2003")) == 1
+    codes = [r["CardCode"] for r in land.sap_rows("BusinessPartners")]
+    assert codes.count("C2002") == codes.count("C2003") == 1
+    assert partner("C2002")["U_SFAccountId"] == acc["Id"]
+    # the reconcile report pairs them: nothing differs for the new partner and its account
+    with land.config.open("a") as fh:
+        fh.write("\n[plugins.drift]\nenabled = true\n")
+    res = land.hub("reconcile", "--json")
+    assert res.returncode in (0, 4), res.stdout + res.stderr
+    report = json.loads(res.stdout)
+    assert "accounts" in report["checked"]
+    assert [d for d in report["drift"] if d["key"] in ("C2002", "C2003")] == []
 
 
 def test_contacts_travel_both_ways_without_a_loop(landscape):

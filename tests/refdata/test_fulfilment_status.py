@@ -20,3 +20,20 @@ from mlc_sapb1.fulfilment import fulfilment_status
 )
 def test_status(order, delivered, invoiced, status):
     assert fulfilment_status(order, delivered, 10, invoiced) == status
+
+
+@pytest.mark.parametrize(
+    ("doc", "out"),
+    [
+        ({"Cancelled": "tNO", "CancelStatus": "csNo"}, False),
+        ({"Cancelled": "tYES", "CancelStatus": "csYes"}, True),
+        ({"Cancelled": "tNO", "CancelStatus": "csCancellation"}, True),  # the cancellation doc
+        ({"Cancelled": "N", "CancelStatus": "C"}, True),  # short enumeration forms
+        ({"Cancelled": "Y"}, True),
+        ({}, False),  # a server without CancelStatus: Cancelled alone decides
+    ],
+)
+def test_cancelled_documents_and_cancellation_documents_do_not_count(doc, out):
+    from mlc_sapb1.fulfilment import cancelled
+
+    assert cancelled(doc) is out

@@ -116,6 +116,32 @@ def test_own_write_touching_other_fields_is_kept_when_echo_fields_are_set(emu):
         src.close()
 
 
+@pytest.mark.parametrize("own_creates", ["echo", "read"])
+def test_own_creates_are_dropped_or_read_as_the_source_says(emu, own_creates):
+    src = source(emu, echo_fields=["Phone"], own_creates=own_creates)
+    try:
+        _, cp = drain(src, None)
+        rest = org.build(plugin_settings(emu)).rest  # the hub's own client
+        rid = rest.request("POST", "sobjects/Account",
+                           json={"Name": f"Made by hub {own_creates}"})["id"]  # fmt: skip
+        changes, cp = drain(src, cp)
+        if own_creates == "echo":
+            assert changes == [] and src.cdc.suppressed == 1
+        else:
+            assert [c.external_id for c in changes] == [rid] and src.cdc.suppressed == 0
+            assert changes[0].payload["Name"] == "Made by hub read"
+        # the hub's own updates of its echo fields stay dropped either way
+        rest.request("PATCH", f"sobjects/Account/{rid}", json={"Phone": "p"})
+        assert drain(src, cp)[0] == []
+    finally:
+        src.close()
+
+
+def test_own_creates_setting_takes_only_its_two_values():
+    setting = AccountSource.options["own_creates"]
+    assert setting.default == "echo" and tuple(setting.choices) == ("echo", "read")
+
+
 def test_commit_user_suppression_when_the_integration_user_is_exclusive(emu):
     src = source(emu, exclusive_integration_user=True)
     try:
