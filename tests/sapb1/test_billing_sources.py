@@ -65,9 +65,14 @@ def test_order_billed_by_an_invoice_based_on_it_and_a_partial_payment(emu):
     invoice = post(sap, "Invoices", body)
     assert invoice["U_SFOpportunityId"] is None
     set_clock(emu, "2026-03-02T10:00:00")
-    post(sap, "IncomingPayments", {"CardCode": "B1", "DocDate": "2026-03-02", "TransferSum": 400,
-                                   "PaymentInvoices": [{"DocEntry": invoice["DocEntry"],
-                                                        "SumApplied": 400}]})  # fmt: skip
+    applied = [{"DocEntry": invoice["DocEntry"], "SumApplied": 400}]
+    body = {
+        "CardCode": "B1",
+        "DocDate": "2026-03-02",
+        "TransferSum": 400,
+        "PaymentInvoices": applied,
+    }
+    first_payment = post(sap, "IncomingPayments", body)
     got, cp = by_id(source, cp)
     assert list(got) == [str(order["DocEntry"])]
     rec = got[str(order["DocEntry"])]
@@ -109,3 +114,14 @@ def test_order_billed_by_an_invoice_based_on_it_and_a_partial_payment(emu):
     paid, cp = by_id(source, cp)
     rec = paid[str(order["DocEntry"])]
     assert (rec["PaymentStatus"], rec["Outstanding"]) == ("paid", 0)
+
+    # the first payment cancelled: its amount is open again, the last payment date is the
+    # second payment's
+    set_clock(emu, "2026-04-02T08:00:00")
+    r = sap.post(f"IncomingPayments({first_payment['DocEntry']})/Cancel")
+    assert r.status_code < 300, r.text
+    source.today = lambda: dt.date(2026, 4, 2)
+    got, cp = by_id(source, cp)
+    rec = got[str(order["DocEntry"])]
+    assert (rec["PaidToDate"], rec["Outstanding"], rec["PaymentStatus"]) == (600, 400, "overdue")
+    assert rec["LastPaymentDate"] == "2026-04-01"

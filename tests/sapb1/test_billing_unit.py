@@ -207,3 +207,37 @@ def test_partner_balances_follow_invoice_changes_and_the_day_turning():
     assert change.external_id == "C1"
     assert change.payload["CardName"] == "One"
     assert (change.payload["OverdueAmount"], change.payload["OverdueInvoices"]) == (600.0, 1)
+
+
+class Batches:
+    def __init__(self, *batches: ChangeBatch) -> None:
+        self.batches = batches
+
+    def read(self, checkpoint):
+        yield from self.batches
+
+
+def test_partners_named_by_invoices_go_out_before_the_invoice_watermark_moves():
+    from hub import Change
+
+    ctx = ComponentContext(flow="t", plugin="sapb1", settings={}, stopping=threading.Event(),
+                           logger=logging.getLogger("t"), state=MemoryState())  # fmt: skip
+    src = PartnerBalanceSource(ctx, {})
+    src.reader = FakeReader(Invoices=[inv(1, 100, due="2026-01-01", card="C1")])
+    src.today = lambda: TODAY
+    src.invoice_poller = Batches(ChangeBatch([Change("1", inv(1, 100, card="C1"))], "inv-1"))
+    src.payment_poller = NoChanges()
+    src.partner_poller = Batches(ChangeBatch([Change("C2", {"CardCode": "C2"})], "bp-1"))
+    src._pages = lambda params: iter([[{"CardCode": "C1", "CardName": "One"}]])
+    cp = json.dumps({"day": TODAY.isoformat()})
+    first, last = list(src.read(cp))
+    assert [c.external_id for c in first.changes] == ["C2"]
+    assert json.loads(first.checkpoint) == {
+        "partners": "bp-1",
+        "invoices": None,
+        "payments": None,
+        "day": TODAY.isoformat(),
+    }
+    assert [c.external_id for c in last.changes] == ["C1"]
+    assert last.changes[0].payload["OverdueAmount"] == 100
+    assert json.loads(last.checkpoint)["invoices"] == "inv-1"
