@@ -199,8 +199,8 @@ class OrderBillingSource(ServiceLayerSource):
     name = "sapb1.order_billing"
     object_type = "Order"
     entity_set, key_field = "Orders", "DocEntry"
-    options = {
-        **UpdateStampPoller.options,
+    options = {  # orders and invoices are read whole: no `select`
+        **{k: v for k, v in UpdateStampPoller.options.items() if k != "select"},
         "recheck": IncomingPaymentPoller.options["recheck"],
         "hints": Setting(
             bool, default=True, help="take the webhook hints of Invoices and IncomingPayments"
