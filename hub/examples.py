@@ -52,8 +52,8 @@ fields = ["CurrencyIsoCode"] # multi-currency orgs; single-currency: [] and DocC
 # the hub's own writes to opportunities come back as change events: these fields are its own
 echo_fields = ["SAP_Order_DocNum__c", "SAP_Order_DocEntry__c", "SAP_Invoice_DocNum__c",
                "SAP_Invoiced_Total__c", "SAP_Paid_To_Date__c", "SAP_Outstanding__c",
-               "SAP_Payment_Status__c", "SAP_Fulfilment_Status__c", "SAP_Delivered_Quantity__c",
-               "SAP_Last_Delivery_Date__c", "SAP_Tracking_Numbers__c"]
+               "SAP_Payment_Status__c", "SAP_Last_Payment_Date__c", "SAP_Fulfilment_Status__c",
+               "SAP_Delivered_Quantity__c", "SAP_Last_Delivery_Date__c", "SAP_Tracking_Numbers__c"]
 
 [flows.opportunities-to-orders.matcher_options]
 matchers = [
@@ -129,7 +129,7 @@ poll_interval = 1
 
 [flows.accounts-to-partners.source_options]
 mode = "auto"
-echo_fields = ["SAP_Credit_Limit__c", "SAP_Balance__c"]
+echo_fields = ["SAP_Credit_Limit__c", "SAP_Balance__c", "SAP_Overdue_Amount__c"]
 # an account the hub creates for a customer entered in SAP first (partners-to-accounts) is
 # read, not dropped as the hub's own write: its id reaches the partner's U_SFAccountId at once
 own_creates = "read"
@@ -163,10 +163,14 @@ FR = "FR"
 "*" = ""           # a country not listed clears the partner's
 
 # -- 3. Invoices, payments and balances -> Salesforce ----------------------------------------
-# An invoice carries its opportunity's id in U_SFOpportunityId (copied from the order when it
-# is invoiced); payments show through the invoice's PaidToDate and status.
+# Each sales order with what was invoiced and paid on it: the invoices based on the order (or
+# on one of its deliveries) and the incoming payments applied to them. The order carries its
+# opportunity's id in U_SFOpportunityId (written by opportunities-to-orders), so invoices need
+# no id of their own. An invoice based on no order comes as its own record (key
+# invoice-<DocEntry>) with its own U_SFOpportunityId. Each day the invoices that fell due are
+# read once, so an opportunity turns overdue the day after the due date.
 [flows.invoices-to-opportunities]
-source = "sapb1.invoices"
+source = "sapb1.order_billing"
 matcher = "salesforce.opportunity_by_key"
 mapping = "hub.declarative"
 sink = "salesforce.opportunity_fields"
@@ -174,24 +178,26 @@ poll_interval = {sap_poll}
 
 [flows.invoices-to-opportunities.matcher_options]
 key_field = "U_SFOpportunityId"
+# Orgs that keep the SAP order number in a custom field of the opportunity match by it
+# instead (the order's DocNum is on every record; the when below then tests DocNum):
+# key_field = "DocNum"
+# opportunity_field = "SAP_Order_DocNum__c"
 
 [flows.invoices-to-opportunities.mapping_options]
 when = {{path = "U_SFOpportunityId", not_empty = true}}
 
 [flows.invoices-to-opportunities.mapping_options.fields]
 Id = {{match = "Id"}}
-SAP_Invoice_DocNum__c = "DocNum"
-SAP_Invoiced_Total__c = {{path = "DocTotal", round = 2}}
+SAP_Invoice_DocNum__c = "LastInvoiceDocNum"                  # the newest invoice
+SAP_Invoiced_Total__c = {{path = "InvoicedTotal", round = 2}}
 SAP_Paid_To_Date__c = {{path = "PaidToDate", round = 2, default = 0}}
-SAP_Outstanding__c = {{subtract = ["DocTotal", "PaidToDate"]}}
-
-# open, partially paid, paid, or overdue (unpaid after the due date)
-[flows.invoices-to-opportunities.mapping_options.fields.SAP_Payment_Status__c]
-payment_status = {{total = "DocTotal", paid = "PaidToDate", due = "DocDueDate"}}
+SAP_Outstanding__c = {{path = "Outstanding", round = 2}}
+SAP_Payment_Status__c = "PaymentStatus"   # open, partially paid, paid, overdue
+SAP_Last_Payment_Date__c = {{path = "LastPaymentDate", date = "%Y-%m-%d"}}
 
 [flows.invoices-to-opportunities.sink_options]
 fields = ["SAP_Invoice_DocNum__c", "SAP_Invoiced_Total__c", "SAP_Paid_To_Date__c",
-          "SAP_Outstanding__c", "SAP_Payment_Status__c"]
+          "SAP_Outstanding__c", "SAP_Payment_Status__c", "SAP_Last_Payment_Date__c"]
 
 # Orgs with the Invoice object (Revenue Cloud) can keep each invoice there instead, upserted by
 # an external-id field holding the SAP DocNum (target = "order" keeps them on Orders):
@@ -206,15 +212,17 @@ fields = ["SAP_Invoice_DocNum__c", "SAP_Invoiced_Total__c", "SAP_Paid_To_Date__c
 # SAP_DocNum__c = "DocNum"
 # Balance = {{subtract = ["DocTotal", "PaidToDate"]}}
 
-# Credit limit and balance of each business partner on its account. A customer created in
-# SAP first (a walk-in order, an imported list) creates its account, or links the account whose
+# Credit limit, balance and overdue amount of each business partner on its account (the
+# overdue amount: the unpaid part of open invoices past due, recomputed when the partner, one
+# of its invoices or payments changes, and when the day turns). A customer created in SAP
+# first (a walk-in order, an imported list) creates its account, or links the account whose
 # AccountNumber is its CardCode; Salesforce owns the master data from then on (create_only:
 # written only when the hub creates the account), so this flow and accounts-to-partners never
 # fight over a field. The new account comes back through accounts-to-partners at once
 # (own_creates = "read" there), which writes its id into the partner's U_SFAccountId; the
 # account starts with the partner's address, so that write leaves the address as it was.
 [flows.partners-to-accounts]
-source = "sapb1.business_partners"
+source = "sapb1.partner_balances"
 mapping = "hub.declarative"
 sink = "salesforce.account"
 poll_interval = {sap_poll}
@@ -233,6 +241,7 @@ BillingPostalCode = {{path = "ZipCode", truncate = 20}}
 BillingCountry = {{path = "Country", map = "country_code"}}
 SAP_Credit_Limit__c = {{path = "CreditLimit", default = 0}}
 SAP_Balance__c = {{path = "CurrentAccountBalance", default = 0}}
+SAP_Overdue_Amount__c = {{path = "OverdueAmount", default = 0}}
 
 # SAP country codes the account may carry (accounts-to-partners maps them back); any other
 # leaves the account without a country, and the partner keeps its own

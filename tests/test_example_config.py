@@ -10,8 +10,8 @@ FLOWS = {
     "opportunities-to-orders": ("salesforce.opportunities", "sapb1.sales_order"),
     "orders-to-opportunities": ("sapb1.orders", "salesforce.opportunity_fields"),
     "accounts-to-partners": ("salesforce.accounts", "sapb1.business_partner"),
-    "invoices-to-opportunities": ("sapb1.invoices", "salesforce.opportunity_fields"),
-    "partners-to-accounts": ("sapb1.business_partners", "salesforce.account"),
+    "invoices-to-opportunities": ("sapb1.order_billing", "salesforce.opportunity_fields"),
+    "partners-to-accounts": ("sapb1.partner_balances", "salesforce.account"),
     # reference data and fulfilment
     "items-to-products": ("sapb1.items", "salesforce.products"),
     "fulfilment-to-opportunities": ("sapb1.order_fulfilment", "salesforce.opportunity_fields"),

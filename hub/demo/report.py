@@ -104,12 +104,16 @@ def render(before: Snapshot, after: Snapshot, parked: list[tuple[str, str]]) -> 
                 what,
                 _money(acc.get("SAP_Credit_Limit__c")),
                 _money(acc.get("SAP_Balance__c")),
+                _money(acc.get("SAP_Overdue_Amount__c")),
             ]
         )
-    lines += ["", "Accounts -> SAP B1 business partners (credit limit and balance back from SAP)"]
+    lines += ["", "Accounts -> SAP B1 business partners (credit limit, balance and overdue amount "
+              "back from SAP)"]  # fmt: skip
     lines += table(
-        rows, ["CardCode", "name", "business partner", "credit limit in SF", "balance in SF"]
-    )
+        rows,
+        ["CardCode", "name", "business partner", "credit limit in SF", "balance in SF",
+         "overdue in SF"],
+    )  # fmt: skip
 
     rows = []
     for o in sorted(after.opportunities.values(), key=lambda o: o["Name"]):
@@ -124,10 +128,14 @@ def render(before: Snapshot, after: Snapshot, parked: list[tuple[str, str]]) -> 
                 _money(o.get("SAP_Paid_To_Date__c")),
                 _money(o.get("SAP_Outstanding__c")),
                 f"{was} -> {o['SAP_Payment_Status__c']}",
+                o.get("SAP_Last_Payment_Date__c") or "-",
             ]
         )
-    lines += ["", "SAP B1 invoices and payments -> opportunities"]
-    lines += table(rows, ["opportunity", "invoice", "invoiced", "paid", "outstanding", "status"])
+    lines += ["", "SAP B1 invoices and payments -> opportunities (through each invoice's order)"]
+    lines += table(
+        rows,
+        ["opportunity", "invoice", "invoiced", "paid", "outstanding", "status", "last payment"],
+    )
 
     lines += ["", f"Parked ({len(parked)}): fix the data or the mapping, then `hub replay`"]
     for ref, reason in parked:

@@ -242,6 +242,7 @@ OPPORTUNITY_FIELDS = [
     {"name": "SAP_Paid_To_Date__c", "type": "currency"},
     {"name": "SAP_Outstanding__c", "type": "currency"},
     {"name": "SAP_Payment_Status__c", "type": "string", "length": 20},
+    {"name": "SAP_Last_Payment_Date__c", "type": "date"},
     # order fulfilment (flow fulfilment-to-opportunities)
     {"name": "SAP_Fulfilment_Status__c", "type": "string", "length": 20},
     {"name": "SAP_Delivered_Quantity__c", "type": "double"},
@@ -251,6 +252,7 @@ OPPORTUNITY_FIELDS = [
 ACCOUNT_FIELDS = [
     {"name": "SAP_Credit_Limit__c", "type": "currency"},
     {"name": "SAP_Balance__c", "type": "currency"},
+    {"name": "SAP_Overdue_Amount__c", "type": "currency"},
 ]
 
 
@@ -460,15 +462,17 @@ def sap_seed(opportunity_ids: dict[str, str], today: dt.date | None = None) -> d
                  "U_SFOpportunityId": opp_id, "DocumentLines": based}
             )  # fmt: skip
             based = [{"ItemCode": c, "Quantity": q} for c, q, _ in items]
-        invoices.append(
-            {
-                "CardCode": number,
-                "DocDate": doc_date,
-                "DocDueDate": (today + dt.timedelta(days=due_in)).isoformat(),
-                "U_SFOpportunityId": opp_id,
-                "DocumentLines": based,
-            }
-        )
+        invoice = {
+            "CardCode": number,
+            "DocDate": doc_date,
+            "DocDueDate": (today + dt.timedelta(days=due_in)).isoformat(),
+            "DocumentLines": based,
+        }
+        # an invoice based on its order reaches the opportunity through the order; one entered
+        # without a base document carries the opportunity's id itself
+        if ref in DELIVERED:
+            invoice["U_SFOpportunityId"] = opp_id
+        invoices.append(invoice)
         if paid_share:
             total = sum(q * next(p for p in PRODUCTS if p[0] == c)[2] for c, q, _ in items)
             amount = round(total * paid_share, 2)

@@ -3,14 +3,19 @@
 ``accounts-to-partners`` (``salesforce.accounts`` -> ``sapb1.business_partner``): for every
 account the flow maps, the partner must exist and hold what the mapping makes of the account
 (the fields the flow owns; fields owned by SAP are left out by the mapping itself).
-``partners-to-accounts`` (``sapb1.business_partners`` -> ``salesforce.account_fields``): per
-customer partner, SAP's credit limit and balance must be on its account.
+``partners-to-accounts`` (``sapb1.business_partners`` or ``sapb1.partner_balances`` ->
+``salesforce.account_fields``): per customer partner, SAP's credit limit and balance (and with
+``sapb1.partner_balances`` the overdue amount, over the open invoices read once) must be on its
+account.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from typing import Any
+
+from mlc_sapb1.balances import OPEN_FIELDS, overdue
 
 from hub import Drift, HubError
 
@@ -18,6 +23,7 @@ from .base import SapSalesforceReconciler
 from .systems import find_flow, mapping_paths, record, same, shown
 
 ACCOUNT_BASE = ("Id", "Name", "AccountNumber")
+OVERDUE_FIELDS = ("OverdueAmount", "OpenInvoicesTotal", "OverdueInvoices")
 
 
 class AccountsReconciler(SapSalesforceReconciler):
@@ -25,9 +31,12 @@ class AccountsReconciler(SapSalesforceReconciler):
 
     def applies(self) -> bool:
         self.to_sap = find_flow(self.context, "salesforce.accounts", "sapb1.business_partner")
-        self.to_sf = find_flow(
-            self.context, "sapb1.business_partners", "salesforce.account_fields"
-        ) or find_flow(self.context, "sapb1.business_partners", "salesforce.account")
+        self.to_sf = next(
+            (f for src in ("sapb1.business_partners", "sapb1.partner_balances")
+             for sink in ("salesforce.account_fields", "salesforce.account")
+             if (f := find_flow(self.context, src, sink))),
+            None,
+        )  # fmt: skip
         return bool(self.to_sap or self.to_sf)
 
     def compare(self) -> Iterator[Drift]:
@@ -47,7 +56,7 @@ class AccountsReconciler(SapSalesforceReconciler):
         }
         select = {"CardCode", "CardName", "CardType"}
         if m_sf:
-            select |= mapping_paths(m_sf)
+            select |= mapping_paths(m_sf) - set(OVERDUE_FIELDS)
         expected: dict[str, dict[str, Any]] = {}
         if m_sap:
             for number, acc in accounts.items():
@@ -62,6 +71,8 @@ class AccountsReconciler(SapSalesforceReconciler):
             "BusinessPartners",
             {"$select": ",".join(sorted(select)), "$filter": "CardType eq 'cCustomer'"},
         )
+        if self.to_sf and self.to_sf.source == "sapb1.partner_balances":
+            partners = self._with_overdue(list(partners))
         seen: set[str] = set()
         for bp in partners:
             code = str(bp["CardCode"])
@@ -75,6 +86,16 @@ class AccountsReconciler(SapSalesforceReconciler):
             yield Drift(self.to_sap.name, "missing_in_sapb1", number,
                         f"account {accounts[number].get('Name')!r} has no business partner",
                         self.to_sap.name, accounts[number]["Id"])  # fmt: skip
+
+    def _with_overdue(self, partners: list[dict]) -> list[dict]:
+        """The partners with the fields ``sapb1.partner_balances`` adds: every open invoice of
+        the company read once."""
+        params = {"$filter": "DocumentStatus eq 'bost_Open'", "$select": OPEN_FIELDS}
+        per_card: dict[str, list[dict]] = {}
+        for inv in self.systems.sap_rows("Invoices", params):
+            per_card.setdefault(inv["CardCode"], []).append(inv)
+        today = dt.date.today()
+        return [bp | overdue(per_card.get(bp["CardCode"], []), today) for bp in partners]
 
     def _master_data(self, code, want, bp, acc) -> Iterator[Drift]:
         diffs = [

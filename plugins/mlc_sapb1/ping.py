@@ -20,6 +20,8 @@ SOURCES = {
     "sapb1.items": ("Items", "ItemCode"),
     "sapb1.order_fulfilment": ("Orders", "DocEntry"),
     "sapb1.contact_persons": ("BusinessPartners", "CardCode"),
+    "sapb1.order_billing": ("Orders", "DocEntry"),
+    "sapb1.partner_balances": ("BusinessPartners", "CardCode"),
 }
 MATCHERS = {
     "sapb1.business_partner_by_code": ("BusinessPartners", "CardCode"),
@@ -46,6 +48,10 @@ def needed(flows: list[dict[str, Any]]) -> dict[str, set[str]]:
             for docs in ("DeliveryNotes", "Invoices"):
                 need(docs, "DocEntry", "TrackingNumber", "Cancelled", "CancelStatus",
                      "DocumentLines")  # fmt: skip
+        elif f.get("source") in ("sapb1.order_billing", "sapb1.partner_balances"):
+            need("Invoices", "DocEntry", "CardCode", "DocDueDate", "DocTotal", "PaidToDate",
+                 "Cancelled", "DocumentStatus", "DocumentLines")  # fmt: skip
+            need("IncomingPayments", "DocEntry", "DocDate", "Cancelled", "PaymentInvoices")
         elif f.get("source") == "sapb1.contact_persons":
             need("BusinessPartners", "ContactEmployees")
         if f.get("matcher") in MATCHERS:

@@ -34,6 +34,11 @@ def hub_register_sources(registry):
 
     for cls in (ItemPoller, OrderFulfilmentSource, ContactPersonPoller):
         registry.add(cls)
+    from .balances import PartnerBalanceSource
+    from .billing import OrderBillingSource
+
+    registry.add(OrderBillingSource)
+    registry.add(PartnerBalanceSource)
 
 
 @hookimpl

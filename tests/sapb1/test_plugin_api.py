@@ -41,6 +41,8 @@ def test_components_registered_and_documented():
         "sapb1.business_partner_by_code", "sapb1.item_by_code",
         # reference data and fulfilment
         "sapb1.items", "sapb1.order_fulfilment", "sapb1.contact_persons", "sapb1.contact_person",
+        # billing
+        "sapb1.order_billing", "sapb1.partner_balances",
     }  # fmt: skip
     readme = (PACKAGE / "README.md").read_text()
     for name in names:
