@@ -236,9 +236,10 @@ def test_parked_unknown_item_is_replayed_after_the_item_is_added(landscape):
     (order,) = land.orders_for(opp)
     land.start_hub()
     assert sorted(ln["ItemCode"] for ln in order["DocumentLines"]) == ["CONS-DAY", "LEGACY-X"]
+    # the hub was just started again: its start-up (logins, $metadata, describe) comes first
     wait_until(
         lambda: land.sf_record("Opportunity", opp).get("SAP_Order_DocNum__c") == order["DocNum"],
-        5,
+        30,
         "DocNum back on the replayed opportunity",
     )
 
