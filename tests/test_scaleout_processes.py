@@ -102,7 +102,8 @@ def test_a_process_paused_past_its_lease_commits_nothing_twice(pgenv, sql):
         os.kill(a.pid, signal.SIGSTOP)  # paused by the OS in the middle of its writes
         wait_for(lambda: _holder_pid(sql) == b.pid, 30, what="process B taking the source over")
         done = "SELECT COUNT(*) FROM hub_inbox WHERE status = 'done'"
-        wait_for(lambda: _count(sql, done) == n, 240, what="every record done")  # 40 s of sink delay alone
+        # 80 batches of 0.5 s sink delay: 40 s of work alone, more on a loaded machine
+        wait_for(lambda: _count(sql, done) == n, 240, what="every record done")
         os.kill(a.pid, signal.SIGCONT)
         wait_for(lambda: "letting go" in a.log(), 30, what="process A letting go")
     finally:
