@@ -116,3 +116,57 @@ def test_passwords_and_tokens_share_one_limit(console, hubenv):
             r = sign_in(c, base, "ada", "wrong password") if i % 2 else token_sign_in(c, base, "no")
             assert r.status_code == 401
         assert sign_in(c, base, "ada", ADMIN_PASSWORD).status_code == 429
+
+
+def test_parallel_wrong_tokens_get_no_more_tries_than_the_limit(console):
+    """Sign-ins sent at once must not all pass the limit check before any failure is counted:
+    however many arrive together, only FAILURES_ALLOWED are tried."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    hub, base, token = console
+    with httpx.Client() as c:
+        csrf = csrf_of(c.get(base + "/login").text)
+
+    def attempt(i: int) -> int:
+        with httpx.Client() as c:
+            data = {"admin_token": f"{token[:-6]}wrong{i % 10}", "csrf": csrf}
+            return c.post(base + "/login", data=data).status_code
+
+    with ThreadPoolExecutor(16) as pool:
+        codes = list(pool.map(attempt, range(32)))
+    assert codes.count(401) == FAILURES_ALLOWED, codes
+    assert codes.count(429) == 32 - FAILURES_ALLOWED
+
+
+def test_a_revoked_or_replaced_token_ends_the_sessions_it_opened(console, hubenv):
+    hub, base, token = console
+    accounts = Accounts(hub.plugin_state(STATE_OWNER))
+    with httpx.Client() as c, httpx.Client() as d:
+        assert token_sign_in(c, base, token).status_code == 303
+        assert c.get(base + "/").status_code == 200
+        assert c.get(base + "/api/overview").status_code == 200
+        assert hubenv.run("console", "admin-token", "--revoke").returncode == 0
+        assert c.get(base + "/").status_code == 303  # back to the sign-in page
+        assert c.get(base + "/api/overview").status_code == 401
+        # a new token ends the sessions of the one it replaces
+        new = accounts.new_admin_token()
+        assert token_sign_in(d, base, new).status_code == 303
+        assert d.get(base + "/").status_code == 200
+        accounts.new_admin_token()
+        assert d.get(base + "/api/overview").status_code == 401
+
+
+def test_a_deleted_user_or_a_changed_password_ends_that_users_sessions(console):
+    from ops_env import ADMIN_PASSWORD, console_accounts, sign_in
+
+    hub, base, token = console
+    accounts = console_accounts(hub)
+    with httpx.Client() as c, httpx.Client() as v:
+        assert sign_in(c, base, "ada", ADMIN_PASSWORD).status_code == 303
+        assert sign_in(v, base, "vic", "viewer only, no replay").status_code == 303
+        assert c.get(base + "/api/overview").status_code == 200
+        accounts.set("ada", "a brand new password", "admin")
+        assert c.get(base + "/api/overview").status_code == 401
+        assert v.get(base + "/api/overview").status_code == 200  # others keep theirs
+        assert accounts.delete("vic")
+        assert v.get(base + "/api/overview").status_code == 401

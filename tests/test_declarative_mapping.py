@@ -391,3 +391,14 @@ def test_the_core_asks_only_the_sink_never_its_connection():
     m.bind_sink(sink)
     m.open()
     assert m.map(record(OPPORTUNITY), {}) == {"Anything": "Acme renewal"}
+
+
+def test_a_field_the_target_has_in_another_case_is_refused_with_its_spelling():
+    m = bound({"fields": {"CardCode": {"match": "CardCode"}, "comments": "Name"}}, CATALOGUE)
+    with pytest.raises(ConfigError) as err:
+        m.open()
+    assert ("fields.comments: no field 'comments' on the target (it has 'Comments': field "
+            "names are case-sensitive)") in str(err.value)  # fmt: skip
+    lines = {"documentlines": {"from": "OpportunityLineItems", "fields": {"ItemCode": "x"}}}
+    with pytest.raises(ConfigError, match=r"no field 'documentlines' .*'DocumentLines'"):
+        bound({"lines": lines}, CATALOGUE).open()

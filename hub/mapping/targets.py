@@ -23,6 +23,12 @@ def target_fields(sink: Sink) -> dict[str, TargetField] | None:
     return sink.target_fields()
 
 
+def _other_case(name: str, fields: dict[str, TargetField]) -> str:
+    """A hint when the target has the field in another case (names are case-sensitive)."""
+    same = sorted(f for f in fields if f.lower() == name.lower())
+    return f" (it has {', '.join(map(repr, same))}: field names are case-sensitive)" if same else ""
+
+
 def check_targets(
     rules: MappingRules, catalogue: dict[str, TargetField] | None, system: str | None
 ) -> tuple[list[str], dict[str, int]]:
@@ -41,7 +47,8 @@ def check_targets(
             return
         info = fields.get(rule.target)
         if info is None:
-            problems.append(f"{rule.key}: no field {rule.target!r} on the target")
+            problems.append(f"{rule.key}: no field {rule.target!r} on the target"
+                            + _other_case(rule.target, fields))  # fmt: skip
             return
         if not info.writable:
             problems.append(f"{rule.key}: field {key!r} is read-only on the target")
@@ -58,7 +65,8 @@ def check_targets(
     for group in rules.lines:
         info = catalogue.get(group.target) if catalogue is not None else None
         if catalogue is not None and info is None:
-            problems.append(f"{group.key}: no field {group.target!r} on the target")
+            problems.append(f"{group.key}: no field {group.target!r} on the target"
+                            + _other_case(group.target, catalogue))  # fmt: skip
             continue
         if info is not None and not info.writable:
             problems.append(f"{group.key}: field {group.target!r} is read-only on the target")

@@ -18,7 +18,7 @@ import json
 import os
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ConfigError
@@ -37,6 +37,10 @@ _N, _R, _P = 2**14, 8, 1
 class Account:
     name: str
     role: str
+    grant: str = field(default="", repr=False, compare=False)
+    """The stored hash the account signed in against: a session holds only while the vault
+    still keeps that hash (a deleted user, a new password or role, a revoked or replaced admin
+    token end the sessions opened before)."""
 
     @property
     def is_admin(self) -> bool:
@@ -92,7 +96,7 @@ class Accounts:
         raw = self.state.get(f"user/{name}") if NAME.match(name or "") else None
         entry = json.loads(raw) if raw else {"role": "", "hash": _DUMMY}
         ok = verify_password(password, entry["hash"])
-        return Account(name, entry["role"]) if ok and raw else None
+        return Account(name, entry["role"], entry["hash"]) if ok and raw else None
 
     # -- the admin token ------------------------------------------------------------------------
     def new_admin_token(self) -> str:
@@ -113,7 +117,17 @@ class Accounts:
         raw = self.state.get(ADMIN_TOKEN_KEY)
         stored = json.loads(raw)["hash"] if raw else _DUMMY
         ok = verify_password(token or "", stored)
-        return Account(ADMIN_TOKEN_ACCOUNT, "admin") if ok and raw and token else None
+        return Account(ADMIN_TOKEN_ACCOUNT, "admin", stored) if ok and raw and token else None
+
+    def still_valid(self, account: Account) -> bool:
+        """Whether the vault still keeps the hash ``account`` signed in against (one read)."""
+        key = ADMIN_TOKEN_KEY if account.name == ADMIN_TOKEN_ACCOUNT else f"user/{account.name}"
+        raw = self.state.get(key)
+        try:
+            stored = json.loads(raw)["hash"] if raw else None
+        except (ValueError, KeyError, TypeError):
+            return False
+        return bool(stored) and hmac.compare_digest(stored, account.grant)
 
 
 _DUMMY = hash_password("not a password of anyone", b"0" * 16)

@@ -85,7 +85,14 @@ class Console:
         return None
 
     def _session(self, req: HttpRequest):
-        return self.sessions.get(cookie_value(req.headers))
+        session = self.sessions.get(cookie_value(req.headers))
+        if session is not None and not self.accounts.still_valid(session.account):
+            # the user was deleted, its password or role changed, the token revoked or replaced
+            log.info("console: session of %s ended: its sign-in no longer holds",
+                     session.account.name)  # fmt: skip
+            self.sessions.close(session.id)
+            return None
+        return session
 
     def _same_origin(self, req: HttpRequest) -> bool:
         origin = req.headers.get("origin")
@@ -138,25 +145,25 @@ class Console:
         if not self._same_origin(req) or not self.sessions.login_token_ok(token):
             return _html(403, login_page(self.sessions.login_token(), "Refused: reload the "
                                          "sign-in page and try again."))  # fmt: skip
-        if self.sessions.throttled(client):
+        stamp = self.sessions.attempt(client)  # counted as failed until it proves right
+        if stamp is None:
             text = "Too many failed sign-ins; wait a few minutes."
             return _html(429, login_page(self.sessions.login_token(), text))
         admin_token = (form.get("admin_token") or [""])[0]
         if admin_token:
             account = self.accounts.check_admin_token(admin_token)
-            if account is None:
-                self.sessions.failed(client)  # counted against the same limit as passwords
+            if account is None:  # counted against the same limit as passwords
                 log.warning("console: failed sign-in with an admin token from %s", client)
                 return _html(401, login_page(self.sessions.login_token(), "Wrong admin token."))
         else:
             user = (form.get("user") or [""])[0]
             account = self.accounts.check(user, (form.get("password") or [""])[0])
             if account is None:
-                self.sessions.failed(client)
                 log.warning("console: failed sign-in for %r from %s", user[:64], client)
                 return _html(
                     401, login_page(self.sessions.login_token(), "Wrong user or password.")
                 )
+        self.sessions.succeeded(client, stamp)
         session = self.sessions.open(account)
         log.info("console: %s signed in from %s", account.name, client)
         return _redirect("/", {"Set-Cookie": set_cookie(session.id, secure=self.secure)})

@@ -69,6 +69,26 @@ class Sessions:
         want = hmac.new(self.login_key, nonce.encode(), "sha256").hexdigest()
         return bool(nonce) and hmac.compare_digest(sig, want)
 
+    def attempt(self, client: str) -> float | None:
+        """Count a sign-in attempt from ``client`` before it is checked, or None when the limit
+        is reached. Counting first (in one step with the check) keeps attempts sent at once
+        from all passing the check before any of them failed; :meth:`succeeded` takes a right
+        one back."""
+        now = time.monotonic()
+        with self._lock:
+            recent = [t for t in self._failures.get(client, []) if now - t < FAILURE_WINDOW]
+            if len(recent) >= FAILURES_ALLOWED:
+                self._failures[client] = recent
+                return None
+            self._failures[client] = [*recent, now]
+            return now
+
+    def succeeded(self, client: str, stamp: float) -> None:
+        with self._lock:
+            held = self._failures.get(client, [])
+            if stamp in held:
+                held.remove(stamp)
+
     def throttled(self, client: str) -> bool:
         now = time.monotonic()
         with self._lock:

@@ -154,8 +154,8 @@ class OrgToken:
         if self.last_error:
             return Check("token", False, f"the last token request failed: {self.last_error}")
         token = self._token
-        if token is None:
-            return Check("token", False, "no token held (not logged in yet)")
+        if token is None:  # a component that connects without a call (reference-data writes)
+            return Check("token", True, "no token held yet; the next call requests one")
         left = token.expires_at - now
         if left <= 0:
             return Check("token", True, "expired; the next call requests a new one")

@@ -18,7 +18,7 @@ import weakref
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from hub import TargetField
+from hub import FatalError, TargetField
 
 EDM = "{http://docs.oasis-open.org/odata/ns/edm}"
 NESTING = 2  # members of members (document lines' batch numbers ...) are not followed further
@@ -28,7 +28,14 @@ class ServiceLayerMetadata:
     """The entity types, complex types and entity sets of one ``$metadata`` document."""
 
     def __init__(self, xml_text: str) -> None:
-        root = ET.fromstring(xml_text)
+        try:
+            root = ET.fromstring(xml_text)
+        except ET.ParseError as exc:  # a proxy's error page, a cut-off answer
+            raise FatalError(f"SAP B1 $metadata is not an XML document ({exc}): "
+                             "check service_layer_url") from None  # fmt: skip
+        if root.find(f".//{EDM}Schema") is None:  # e.g. a proxy's XHTML page answered 200
+            raise FatalError("SAP B1 $metadata holds no OData v4 schema: check that "
+                             "service_layer_url reaches the Service Layer")  # fmt: skip
         self.types: dict[str, ET.Element] = {}
         self.entity_sets: dict[str, str] = {}
         for schema in root.iter(f"{EDM}Schema"):

@@ -110,3 +110,21 @@ def test_contact_person_sink_lengths_from_max_length():
     assert fields["Position"].length == 90 and fields["CardCode"].length == 15
     sink.target_fields()
     assert Client.calls == 1
+
+
+@pytest.mark.parametrize(
+    "text, says",
+    [
+        ("<edmx:Edmx", "not an XML document"),  # cut off
+        ("", "not an XML document"),
+        ('<html xmlns="http://www.w3.org/1999/xhtml"><body>Sign in</body></html>', "no OData v4"),
+    ],
+)
+def test_a_metadata_document_that_is_no_csdl_stops_with_a_clear_error(text, says):
+    """A proxy's page or a cut-off answer is not taken for a company without entity sets
+    (which would leave every mapping unchecked): the error names $metadata."""
+    from hub import FatalError
+
+    with pytest.raises(FatalError) as err:
+        ServiceLayerMetadata(text)
+    assert "SAP B1 $metadata" in str(err.value) and says in str(err.value)

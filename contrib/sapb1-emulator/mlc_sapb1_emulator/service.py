@@ -102,9 +102,14 @@ def key_literal(es: EntitySet, key: object) -> str:
     return "'" + str(key).replace("'", "''") + "'"
 
 
+def _not_json(token: str) -> object:
+    raise ValueError(f"{token} is not JSON")  # RFC 8259 section 6: no NaN or Infinity
+
+
 def decode_json(body: bytes) -> object:
     try:
-        return json.loads(body.decode("utf-8")) if body.strip() else {}
+        text = body.decode("utf-8")
+        return json.loads(text, parse_constant=_not_json) if body.strip() else {}
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise bad_request("Invalid JSON in request body", "-1000") from None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 from .errors import bad_request, invalid_property, invalid_value
@@ -60,7 +61,11 @@ def _coerce_kind(f: Field, value: object, type_name: str) -> object:
     if kind == "int" and isinstance(value, int) and not isinstance(value, bool):
         return value
     if kind == "float" and isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
+        try:  # 1e400 parses as infinity, 1 and 400 zeros overflows: no column holds them
+            if math.isfinite(value):
+                return float(value)
+        except OverflowError:
+            pass
     if kind == "date" and (d := parse_date(value)):
         return d
     if kind == "time" and (t := parse_time(value)):

@@ -209,3 +209,20 @@ def test_cancelling_adds_exactly_one_document(sl, sapb1_emulator, order):
     assert sl.post(f"DeliveryNotes({dn['DocEntry']})/Cancel").status_code == 204
     stats = sapb1_emulator.admin_json("GET", "stats")["entities"]
     assert stats["DeliveryNotes"] == stats0["DeliveryNotes"] + 2  # delivery + cancellation
+
+
+@pytest.mark.parametrize("quantity", ["NaN", "Infinity", "-Infinity", "1e400", "1" + "0" * 400])
+def test_a_quantity_that_is_no_number_is_refused_and_draws_nothing(sl, order, quantity):
+    """NaN and Infinity are not JSON (RFC 8259, section 6); 1e400 and 1 with 400 zeros are
+    beyond any numeric column: the invoice is refused, the delivery line keeps its quantity."""
+    dn = deliver(sl, order, [(0, 4), (1, 2)])
+    invoices = sl.get("Invoices/$count").text
+    body = (f'{{"CardCode": "{dn["CardCode"]}", "DocumentLines": [{{"BaseType": 15, '
+            f'"BaseEntry": {dn["DocEntry"]}, "BaseLine": 0, "Quantity": {quantity}}}]}}')
+    r = sl.post("Invoices", content=body, headers={"Content-Type": "application/json"})
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]["code"] == "-1000"
+    assert "NaN" not in r.text and "Infinity" not in r.text
+    assert lines_of(get(sl, "DeliveryNotes", dn["DocEntry"])) == [
+        ("bost_Open", 4.0), ("bost_Open", 2.0)]
+    assert sl.get("Invoices/$count").text == invoices

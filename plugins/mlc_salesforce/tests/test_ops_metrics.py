@@ -101,7 +101,12 @@ def test_readiness_follows_the_last_token_request_and_the_budget():
     refused = {"error": "invalid_client", "error_description": "invalid client credentials"}
     responses.post(TOKEN_URL, status=400, json=refused)
     rest = _rest()
-    assert rest.token.readiness(0).detail == "no token held (not logged in yet)"
+    # connected, no call yet (a reference-data sink opens so): the next call gets a token
+    fresh = rest.token.readiness(0)
+    assert fresh.ok and fresh.detail == "no token held yet; the next call requests one"
+    assert any(c.ok and c.detail == fresh.detail for c in sf_plugin.hub_readiness({}, None))
+    assert not any(c.detail == fresh.detail and not c.ok
+                   for c in sf_plugin.hub_readiness({}, None))  # fmt: skip
     with pytest.raises(CredentialsRejected):
         rest.token.current()
     bad = rest.token.readiness(0)
