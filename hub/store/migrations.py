@@ -81,9 +81,14 @@ def latest_version(migrations: list[Migration] | None = None) -> int:
 
 @contextlib.contextmanager
 def schema_lock(db: pw.Database) -> Iterator[None]:
-    """Hold the store's schema lock (PostgreSQL: a session advisory lock; waits for it)."""
+    """Hold the store's schema lock (PostgreSQL: a session advisory lock; waits for it).
+
+    SQLite: an IMMEDIATE transaction around the whole check-and-migrate, so two processes
+    opening a new or older store at once take turns (the second waits up to the busy timeout,
+    then finds the schema current) instead of both writing the same schema version."""
     if isinstance(db, pw.SqliteDatabase):
-        yield
+        with db.atomic(lock_type="IMMEDIATE"):
+            yield
         return
     db.execute_sql("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
     try:
