@@ -6,6 +6,7 @@ import fcntl
 import functools
 import os
 import sqlite3
+import time
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -27,6 +28,26 @@ def describe_url(url: str) -> str:
     return url
 
 
+class _SqliteDatabase(pw.SqliteDatabase):
+    """Turning a new database file to WAL needs the file to itself, and SQLite answers "database
+    is locked" at once (no busy wait) when another process is creating the same store: the
+    pragmas are tried again for up to the busy timeout. An existing WAL store never waits."""
+
+    def _set_pragmas(self, conn: sqlite3.Connection) -> None:
+        deadline = time.monotonic() + WAL_SWITCH_SECONDS
+        while True:
+            try:
+                super()._set_pragmas(conn)
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.05)
+
+
+WAL_SWITCH_SECONDS = 30.0
+
+
 def connect(url: str) -> pw.Database:
     """Return an (unconnected) peewee database for ``url``.
 
@@ -46,7 +67,7 @@ def connect(url: str) -> pw.Database:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"cannot open the store at {url}: {exc.strerror}") from None
-        return pw.SqliteDatabase(
+        return _SqliteDatabase(
             path,
             returning_clause=True,
             timeout=30,
