@@ -78,12 +78,19 @@ def test_revoked_token_mid_stream_and_auth_refresh(stubs, emu):
     client.close()
     # a stream whose token is refreshed through auth_refresh survives the old token's revocation
     client = PubSubClient(*stubs, emu)
-    sub = client.subscribe(ACCOUNT_TOPIC)
+    sub = client.subscribe(ACCOUNT_TOPIC, num_requested=1)
     sub.next_response()
     fresh = emu.access_token()
-    sub.request(0, auth_refresh=fresh)
+    _create_accounts(emu, fresh, ["before"])
+    assert client.decode(sub.events(1)[0])["Name"] == "before"  # nothing more requested now
+    # the refresh rides on the request for one more event: once that event arrives, the server
+    # has read the refresh, and only then is the old token revoked
+    sub.request(1, auth_refresh=fresh)
+    _create_accounts(emu, fresh, ["marker"])
+    assert client.decode(sub.events(1)[0])["Name"] == "marker"
     emu.admin.revoke_tokens(client.token)
     client.metadata = tuple((k, fresh if k == "accesstoken" else v) for k, v in client.metadata)
+    sub.request(1)
     _create_accounts(emu, fresh, ["refreshed"])
     assert client.decode(sub.events(1)[0])["Name"] == "refreshed"
     sub.close()
