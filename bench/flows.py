@@ -109,7 +109,8 @@ def sap_seed(opp_ids: list[str], n_invoices: int) -> dict:
         }
         for i in range(ACCOUNTS)
     ]
-    base["Orders"], base["IncomingPayments"] = [], []
+    # the demo's documents name the demo's partners, which the bench replaces
+    base["Orders"], base["IncomingPayments"], base["DeliveryNotes"] = [], [], []
     base["Invoices"] = [
         {
             "CardCode": f"B{(i % len(opp_ids)) % ACCOUNTS:04d}",
