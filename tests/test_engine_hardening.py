@@ -204,3 +204,39 @@ def test_records_stored_while_an_empty_claim_runs_are_still_processed(hubenv, mo
     hub.close()
     assert sorted(w["id"] for w in hubenv.writes()) == ["Q1", "Q2"]
     assert {r.status for r in InboxRecord.select()} == {"done"}
+
+
+def test_records_of_a_claim_committed_but_not_confirmed_are_still_processed(hubenv, monkeypatch):
+    """The connection drops after the database committed a claim but before the engine heard
+    so: the records are claimed by this engine, which is alive (so no other engine recovers
+    them) but never got them. `hub run` must give them back and process them, not leave them
+    stranded until its next restart."""
+    from hubtesting import wait_for
+
+    hubenv.write_changes([{"id": f"U{i}", "payload": {}} for i in range(6)])
+    hubenv.write_config(flow={"poll_interval": 0.2})
+    hub = hubenv.load_hub()
+    engine = Engine(hub, ["things"], workers=2)
+    real_claim = Store.claim_ready
+    lost: list = []
+
+    def claim(self, flow, limit, now=None):
+        records = real_claim(self, flow, limit, now)
+        if records and not lost:  # committed in the database; the answer never arrives
+            lost.extend(records)
+            raise pw.OperationalError("server closed the connection unexpectedly")
+        return records
+
+    monkeypatch.setattr(Store, "claim_ready", claim)
+    runner = threading.Thread(target=engine.run_forever, daemon=True)
+    runner.start()
+    try:
+        wait_for(lambda: len(hubenv.writes()) >= 6, timeout=30, what="every record written")
+    finally:
+        hub.stopping.set()
+        engine.wake.set()
+        runner.join(30)
+    hub.close()
+    assert lost, "the claim never failed: the test proves nothing"
+    assert sorted(w["id"] for w in hubenv.writes()) == [f"U{i}" for i in range(6)]
+    assert {r.status for r in InboxRecord.select()} == {"done"}

@@ -175,6 +175,22 @@ class Engine(SourceLeases):
             self._held.difference_update(ids)
         log.warning("released %d record(s) held while the store was unavailable", len(ids))
 
+    def _release_strays(self, inflight: dict[Future, tuple[str, list[int]]]) -> bool:
+        """After an unconfirmed claim: give back what this engine claimed but does not work
+        on. False while the store is still unavailable (tried again on the next round)."""
+        busy = {rid for _, ids in inflight.values() for rid in ids}
+        try:
+            released = self.store.release_strays(busy)
+        except Exception as exc:
+            log.debug("records of an unconfirmed claim not released yet: %s", exc)
+            return False
+        if released:
+            log.warning(
+                "released %d record(s) of a claim the store committed but could not confirm",
+                released,
+            )
+        return True
+
     @property
     def heartbeat_every(self) -> float:
         return min(HEARTBEAT_EVERY, self.store.lease_seconds / 3)
@@ -288,7 +304,11 @@ class Engine(SourceLeases):
     def dispatch(self, *, until_idle: bool) -> None:
         """Process ready records until stopped (or, with ``until_idle``, until none is ready)."""
         max_inflight = self.workers * 2
-        inflight: dict[Future, str] = {}
+        inflight: dict[Future, tuple[str, list[int]]] = {}
+        # a claim failed: the database may have committed it all the same, leaving records
+        # claimed by this engine that no worker holds; they are given back once the store is
+        # reachable again (see Store.release_strays)
+        claim_unconfirmed = False
         with ThreadPoolExecutor(self.workers, thread_name_prefix="hub-worker") as pool:
             while True:
                 claimed = 0
@@ -297,6 +317,8 @@ class Engine(SourceLeases):
                 sources_done = self._sources_done.is_set()
                 if self._held:
                     self._release_held()
+                if claim_unconfirmed:
+                    claim_unconfirmed = not self._release_strays(inflight)
                 if not self.stopping.is_set():
                     for name, st in self.flows.items():
                         if st.stopped or len(inflight) >= max_inflight:
@@ -309,12 +331,14 @@ class Engine(SourceLeases):
                             if until_idle:
                                 raise StoreError(f"the store failed: {exc}") from exc
                             log.error("the store failed (%s); trying again shortly", exc)
+                            claim_unconfirmed = True
                             self.stopping.wait(5.0)
                             records = []
                         claimed += len(records)
                         for i in range(0, len(records), size):
-                            fut = pool.submit(self._run_batch, name, records[i : i + size])
-                            inflight[fut] = name
+                            batch = records[i : i + size]
+                            fut = pool.submit(self._run_batch, name, batch)
+                            inflight[fut] = (name, [r.id for r in batch])
                 if not inflight:
                     if self.stopping.is_set():
                         break
@@ -329,7 +353,7 @@ class Engine(SourceLeases):
                     continue
                 done, _ = wait(list(inflight), timeout=0.5, return_when=FIRST_COMPLETED)
                 for fut in done:
-                    name = inflight.pop(fut)
+                    name, _ = inflight.pop(fut)
                     exc = fut.exception()
                     if exc is not None:
                         log.error("flow %s: a batch failed to commit: %s", name, exc)

@@ -15,7 +15,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
 import peewee as pw
@@ -390,6 +390,31 @@ class Store(RecordQueries, LeaseQueries):
                     InboxRecord.status == PROCESSING,
                     InboxRecord.owner == self.owner,
                 ).execute()
+
+    def release_strays(self, in_flight: Collection[int]) -> int:
+        """Give back every record this engine has claimed but is not working on.
+
+        After a claim whose commit could not be confirmed (the connection dropped after the
+        database committed it), records stay claimed by this engine, which is alive and so is
+        never recovered by ``recover_abandoned``, yet never got them. ``in_flight`` names the
+        records the engine's workers hold; every other record claimed by this engine goes back.
+        """
+        now = time.time()
+        p = self.db.param
+        with self.transaction():
+            # the status as a literal: it matches the partial index hub_inbox_in_flight
+            mine = self.db.execute_sql(
+                f"SELECT id FROM hub_inbox WHERE status = '{PROCESSING}' AND owner = {p}",
+                [self.owner],
+            ).fetchall()
+            strays = sorted(rid for (rid,) in mine if rid not in in_flight)
+            for chunk in _chunks(strays):
+                InboxRecord.update(status=PENDING, owner=None, updated_at=now).where(
+                    InboxRecord.id.in_(chunk),
+                    InboxRecord.status == PROCESSING,
+                    InboxRecord.owner == self.owner,
+                ).execute()
+        return len(strays)
 
     @reconnecting
     def links_for(self, flow: str, external_ids: Sequence[str]) -> dict[str, LinkInfo]:
