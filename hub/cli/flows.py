@@ -10,9 +10,6 @@ import click
 from ..engine import Engine
 from ..engine.dryrun import dry_run as plan_dry_run
 from ..errors import ConfigError
-from ..listener import start_listener
-from ..ops.routes import core_routes
-from ..ops.warnings_watch import WarningWatcher
 from ..store import PARKED, STATUSES
 from ..store.database import claim_sqlite_runner
 from .common import (
@@ -125,6 +122,11 @@ def run(state: State) -> None:
             f"configuration error in {hub.config.path}: no enabled flow to run "
             "(add a [flows.NAME] table, or set enabled = true in one)"
         )
+    # the listener (aiohttp) only for `hub run`: every other command starts faster without it
+    from ..listener import start_listener
+    from ..ops.routes import core_routes
+    from ..ops.warnings_watch import WarningWatcher
+
     engine = Engine(hub, names, command="run")
     routes, on_response = core_routes(hub, engine)
     listener = start_listener(hub, routes, on_response)

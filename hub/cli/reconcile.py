@@ -12,8 +12,7 @@ from ..ops.alerts import publish_alert
 from ..ops.reconcile import Report, run_reconcilers
 from ..ops.store_queries import forget_written_hash
 from ..secrets import redact
-from ..web.accounts import STATE_OWNER
-from ..web.console import DRIFT_STATE_KEY
+from ..web.accounts import DRIFT_STATE_KEY, STATE_OWNER
 from .common import EPILOG_CODES, EXIT_INCOMPLETE, State, echo, emit_json, pass_state
 
 log = logging.getLogger(__name__)

@@ -12,6 +12,7 @@ named ``admin-token``; a new token replaces the old one, ``--revoke`` removes it
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -24,6 +25,7 @@ from typing import Any
 from ..errors import ConfigError
 
 STATE_OWNER = "hub-console"
+DRIFT_STATE_KEY = "drift/latest"  # the last drift report, shown by the console
 ROLES = ("admin", "viewer")  # admin may replay; viewer only reads
 NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 MIN_PASSWORD = 12
@@ -94,7 +96,7 @@ class Accounts:
     def check(self, name: str, password: str) -> Account | None:
         """The account if ``password`` is right; None otherwise (same cost either way)."""
         raw = self.state.get(f"user/{name}") if NAME.match(name or "") else None
-        entry = json.loads(raw) if raw else {"role": "", "hash": _DUMMY}
+        entry = json.loads(raw) if raw else {"role": "", "hash": _dummy_hash()}
         ok = verify_password(password, entry["hash"])
         return Account(name, entry["role"], entry["hash"]) if ok and raw else None
 
@@ -115,7 +117,7 @@ class Accounts:
         """The admin account if ``token`` is the admin token; None otherwise (same cost either
         way: a missing token is compared against a dummy hash, in constant time)."""
         raw = self.state.get(ADMIN_TOKEN_KEY)
-        stored = json.loads(raw)["hash"] if raw else _DUMMY
+        stored = json.loads(raw)["hash"] if raw else _dummy_hash()
         ok = verify_password(token or "", stored)
         return Account(ADMIN_TOKEN_ACCOUNT, "admin", stored) if ok and raw and token else None
 
@@ -130,4 +132,8 @@ class Accounts:
         return bool(stored) and hmac.compare_digest(stored, account.grant)
 
 
-_DUMMY = hash_password("not a password of anyone", b"0" * 16)
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to check against when there is none, so a miss costs what a hit does; made on
+    first use, not at import (scrypt costs every `hub` command 50 ms)."""
+    return hash_password("not a password of anyone", b"0" * 16)

@@ -19,7 +19,7 @@ from ..listener import HttpRequest, HttpResponse, Route
 from ..ops.store_queries import last_errors, parked_records
 from ..secrets import redact
 from ..store import STATUSES
-from .accounts import STATE_OWNER, Accounts
+from .accounts import DRIFT_STATE_KEY, STATE_OWNER, Accounts
 from .assets import CSS, JS
 from .pages import drift_page, login_page, overview_page, record_page
 from .sessions import COOKIE, Sessions, cookie_value, csrf_ok, set_cookie
@@ -34,7 +34,6 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",  # no-referrer would make Chrome send Origin: null
     "Cache-Control": "no-store",
 }
-DRIFT_STATE_KEY = "drift/latest"
 REFUSED_CROSS_SITE = "<p>Refused: the request did not come from this console's own page.</p>"
 
 
