@@ -87,10 +87,10 @@ def _count(sql, text: str, *params) -> int:
 
 
 def test_a_process_paused_past_its_lease_commits_nothing_twice(pgenv, sql):
-    n = 400
+    n = 200
     pgenv.write_changes([{"id": f"C{i}", "payload": {"i": i}} for i in range(n)])
     pgenv.write_config(
-        flow={"sink_options": {"delay": 0.5, "batch_size": 5}}, hub_extra="lease_seconds = 2"
+        flow={"sink_options": {"delay": 0.3, "batch_size": 5}}, hub_extra="lease_seconds = 2"
     )
     a = Proc(pgenv, "a", "run")
     b = None
@@ -102,7 +102,7 @@ def test_a_process_paused_past_its_lease_commits_nothing_twice(pgenv, sql):
         os.kill(a.pid, signal.SIGSTOP)  # paused by the OS in the middle of its writes
         wait_for(lambda: _holder_pid(sql) == b.pid, 30, what="process B taking the source over")
         done = "SELECT COUNT(*) FROM hub_inbox WHERE status = 'done'"
-        # 80 batches of 0.5 s sink delay: 40 s of work alone, more on a loaded machine
+        # 40 batches of 0.3 s sink delay: 12 s of work alone, more on a loaded machine
         wait_for(lambda: _count(sql, done) == n, 240, what="every record done")
         os.kill(a.pid, signal.SIGCONT)
         wait_for(lambda: "letting go" in a.log(), 30, what="process A letting go")

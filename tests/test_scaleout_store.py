@@ -182,36 +182,38 @@ def test_records_in_flight_of_gone_engines_are_found_through_an_index(store_url)
         s.close()
 
 
-OPEN_SQLITE_STORE = textwrap.dedent(
+OPEN_SQLITE_STORES = textwrap.dedent(
     """
     import sys, time
     from hub.store import Store
-    start = float(sys.argv[2])
-    time.sleep(max(0.0, start - time.time()))  # imported: every process opens at one moment
-    Store(sys.argv[1]).close()
+    start, every = float(sys.argv[1]), float(sys.argv[2])
+    for n, url in enumerate(sys.argv[3:]):  # imported once: each round opens at one moment
+        time.sleep(max(0.0, start + n * every - time.time()))
+        Store(url).close()
     """
 )
 
 
 def test_several_processes_open_a_new_sqlite_store_at_once(tmp_path):
     """Two `hub sync` started together on a new SQLite store: each waits its turn to migrate
-    (without a lock both wrote the same schema version and one failed to open the store)."""
-    for n in range(8):
-        url = f"sqlite:///{tmp_path / f'round{n}' / 'hub.db'}"
-        start = time.time() + 1.5
-        procs = [
-            subprocess.Popen(
-                [sys.executable, "-c", OPEN_SQLITE_STORE, url, str(start)],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            for _ in range(4)
-        ]
-        results = [(p.wait(60), p.stderr.read()) for p in procs]
-        for p in procs:
-            p.stderr.close()
-        assert [code for code, _ in results] == [0] * 4, [err[-800:] for _, err in results]
+    (without a lock both wrote the same schema version and one failed to open the store).
+    Four processes open eight new stores, each store by all four at the same moment."""
+    urls = [f"sqlite:///{tmp_path / f'round{n}' / 'hub.db'}" for n in range(8)]
+    start = time.time() + 2.0
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", OPEN_SQLITE_STORES, str(start), "0.4", *urls],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    results = [(p.wait(60), p.stderr.read()) for p in procs]
+    for p in procs:
+        p.stderr.close()
+    assert [code for code, _ in results] == [0] * 4, [err[-800:] for _, err in results]
+    for url in urls:
         s = Store(url)
         try:
             assert s.schema_version() == migrations.latest_version()

@@ -199,8 +199,8 @@ def test_replay_processes_large_payloads_in_bounded_memory(hubenv, monkeypatch):
 
     hubenv.write_config()
     store = Store(hubenv.store_url)
-    n, size = 60, 500_000
-    for i in range(0, n, 10):  # 30 MB of payloads, parked
+    n, size = 60, 250_000
+    for i in range(0, n, 10):  # 15 MB of payloads, parked
         batch = [Change(f"BIG{j}", {"blob": "x" * size}) for j in range(i, i + 10)]
         store.ingest("things", "hubtest.file", "left", "Thing", ChangeBatch(batch))
     InboxRecord.update(status="parked").execute()
@@ -215,8 +215,9 @@ def test_replay_processes_large_payloads_in_bounded_memory(hubenv, monkeypatch):
     assert res.exit_code == 0, res.output
     assert json.loads(res.output)["things"]["written"] == n
     assert len(hubenv.writes()) == n
-    # at most workers * 2 claims in flight, whatever the selection holds
-    assert peak < 40 * size, f"peak {peak / 1e6:.1f} MB for {n} payloads of {size / 1e6} MB"
+    # at most workers * 2 claims in flight, whatever the selection holds (measured: about 4
+    # payloads at the peak; all of them at once would be 60)
+    assert peak < 20 * size, f"peak {peak / 1e6:.1f} MB for {n} payloads of {size / 1e6} MB"
 
 
 def test_a_full_disk_under_sync_is_reported_as_the_store_not_the_source(hubenv, monkeypatch):
