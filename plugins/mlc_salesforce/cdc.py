@@ -15,8 +15,9 @@
 - A replay id the server refuses (expired after 72 hours, corrupted) is never replaced by LATEST
   silently: the stream restarts at LATEST and the gap is polled from the last commit time.
 - The checkpoint (replay id, last commit time) is stored with the changes it covers, and a
-  keepalive's ``latest_replay_id`` moves it forward. Reading returns once caught up (a keepalive,
-  or nothing for ``catch_up_seconds``); the stream stays open for the next read.
+  keepalive's ``latest_replay_id`` moves it forward. Reading returns once caught up (a keepalive
+  with nothing queued behind it, or nothing for ``catch_up_seconds``); the stream stays open for
+  the next read.
 """
 
 from __future__ import annotations
@@ -152,6 +153,11 @@ class CdcReader:
             elif item.kind == "keepalive":
                 if item.response.latest_replay_id:
                     cp.replay_id = item.response.latest_replay_id.hex()
+                if not items.empty():
+                    # an older keepalive, queued while nobody read (a poll interval longer
+                    # than the server's keepalive period): what came after it is read now,
+                    # or every pass would stop at a stale keepalive and fall further behind
+                    continue
                 metrics.cdc_caught_up(self.topic)
                 yield ChangeBatch([], checkpoint=cp.dump())
                 return  # caught up with the stream

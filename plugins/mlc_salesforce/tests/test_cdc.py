@@ -9,7 +9,7 @@ from mlc_salesforce.cdc import CdcReader, ordered, origin_client
 from mlc_salesforce.checkpoint import SourceCheckpoint
 from mlc_salesforce.sources import AccountSource, OpportunitySource
 from mlc_salesforce_emulator.testing import run_salesforce_emulator
-from sfplugin_support import context, options_for, plugin_settings
+from sfplugin_support import context, options_for, plugin_settings, wait_for
 
 from hub import FatalError
 
@@ -83,6 +83,27 @@ def test_live_change_reaches_the_source_with_the_whole_record(emu, live):
     assert changes[0].payload["AccountNumber"] == "L1" and changes[0].op == "upsert"
     before, after = SourceCheckpoint.load(cp), SourceCheckpoint.load(cp2)
     assert after.replay_id != before.replay_id and after.commit_ts
+
+
+def test_keepalives_queued_between_reads_do_not_hide_the_events_behind_them(tmp_path):
+    """A poll interval longer than the server's keepalive period: keepalives pile up between
+    reads. A read goes past them to the events queued behind; stopping at the first (stale)
+    keepalive would leave the source further behind with every pass."""
+    with run_salesforce_emulator(tmp_path / "sf", "--keepalive", "0.2") as fast:
+        src = source(fast)
+        try:
+            _, cp = drain(src, None)
+            items = src.cdc.subscription.items
+            wait_for(lambda: items.qsize() >= 3, what="keepalives queued between reads")
+            rid = Foreign(fast).create("Account", Name="Behind Co", AccountNumber="K1")
+            wait_for(
+                lambda: any(i.kind == "events" for i in list(items.queue)),
+                what="the change's event queued behind them",
+            )
+            changes, _ = drain(src, cp)
+            assert [c.external_id for c in changes] == [rid]
+        finally:
+            src.close()
 
 
 def test_own_writes_are_suppressed_foreign_ones_are_not(emu, live):
