@@ -53,15 +53,20 @@ class Landscape:
         self.write_config(sap_poll, **config_edits)
         from cryptography.fernet import Fernet
 
-        from hub.vault import write_key_file
+        from hub.store import Store
+        from hub.vault import Vault, write_key_file
 
-        write_key_file(self.root / "data" / "vault.key", Fernet.generate_key())
-        for name, value in (
-            ("sap-password", "manager"),
-            ("sf-client-secret", "demo-client-secret"),
-        ):
-            res = self.hub("creds", "set", name, "--stdin", input=value)
-            assert res.returncode == 0, res.stderr
+        key_file = self.root / "data" / "vault.key"
+        write_key_file(key_file, Fernet.generate_key())
+        # in this process, as `hub creds set` would (its CLI is tested on its own): a
+        # command less to start per test
+        store = Store(f"sqlite:///{self.root / 'data' / 'hub.db'}")
+        try:
+            vault = Vault(store, key_file)
+            vault.set("sap-password", "manager")
+            vault.set("sf-client-secret", "demo-client-secret")
+        finally:
+            store.close()
         return self
 
     def write_config(self, sap_poll: float = 1, **replace: str) -> None:

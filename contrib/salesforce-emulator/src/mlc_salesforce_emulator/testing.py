@@ -29,7 +29,7 @@ import pytest
 DEFAULT_CLIENT_ID = "demo-client-id"
 DEFAULT_CLIENT_SECRET = "demo-client-secret"
 START_TIMEOUT = 30.0
-TEST_ARGS = ("--keepalive", "1", "--idle-stream-timeout", "30")
+TEST_ARGS = ("--keepalive", "0.3", "--idle-stream-timeout", "30")
 
 
 class AdminClient:
