@@ -30,7 +30,7 @@ from .errors import (
     VaultError,
 )
 from .hookspecs import hookimpl
-from .ops.alerts import Alert, publish_alert
+from .ops.alerts import Alert, AlertedWarning, publish_alert
 from .ops.metric_types import Metric, Tally
 from .ops.reconcile import BudgetExhausted, Drift, Reconciler
 from .settings import Setting
@@ -38,6 +38,7 @@ from .settings import Setting
 __version__ = "0.1.0"
 
 __all__ = [
+    "AlertedWarning",
     "Alert",
     "BudgetExhausted",
     "Change",

@@ -134,7 +134,9 @@ def hub_status_warnings(settings: dict[str, Any], state: Any) -> list[str]:
     is Exceptional"), from what the plugin recorded in its ``state`` while running.
 
     Called once per enabled plugin by ``hub status``; make no network calls here. Return a
-    list of short sentences (empty when all is well).
+    list of short sentences (empty when all is well). Under ``hub run`` each new warning is
+    also sent as an alert ``<plugin>.warning``, unless it is a :class:`hub.AlertedWarning`
+    (the plugin sends an alert of its own kind for it).
     """
 
 

@@ -19,6 +19,7 @@ import pluggy
 from . import hookspecs
 from .components import Check, Component, Mapping, Matcher, Record, Sink, Source
 from .errors import ConfigError
+from .ops.alerts import AlertedWarning
 from .settings import Schema
 
 ENTRY_POINT_GROUP = "ml_connector.plugins"
@@ -204,7 +205,8 @@ class PluginHost:
         for plugin, fn in self._impls("hub_status_warnings"):
             try:
                 notes = fn(settings=settings_by_plugin.get(plugin, {}), state=state_of(plugin))
-                out += [(plugin, str(n)) for n in notes or []]
+                for n in notes or []:
+                    out.append((plugin, n if isinstance(n, AlertedWarning) else str(n)))
             except Exception:
                 log.exception("plugin %r failed in hub_status_warnings", plugin)
         return out

@@ -43,6 +43,19 @@ class Alert:
     at: float = field(default_factory=time.time)
 
 
+class AlertedWarning(str):
+    """A status warning (``hub_status_warnings``) that its plugin already sends as an alert of
+    its own kind (``alert_kind``), when the condition starts: ``hub status`` shows it like any
+    other warning, and ``hub run`` does not send it a second time as ``<plugin>.warning``."""
+
+    alert_kind: str
+
+    def __new__(cls, text: str, alert_kind: str) -> AlertedWarning:
+        obj = super().__new__(cls, text)
+        obj.alert_kind = alert_kind
+        return obj
+
+
 _lock = threading.Lock()
 _host: Any = None
 

@@ -4,7 +4,9 @@
 that lapsed, a Salesforce API budget crossed). Under ``hub run`` this watcher asks them every
 ``interval`` seconds (no network calls: the hook reads state only) and publishes each warning
 once, when it appears, as an alert of kind ``<plugin>.warning``; it is published again only
-after it cleared and came back.
+after it cleared and came back. A warning its plugin already sends as an alert of its own
+(an :class:`~hub.ops.alerts.AlertedWarning`, such as ``sapb1.subscription_expired``) is not sent
+twice.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import logging
 import threading
 from typing import Any
 
-from .alerts import publish_alert
+from .alerts import AlertedWarning, publish_alert
 
 log = logging.getLogger(__name__)
 INTERVAL = 60.0
@@ -36,6 +38,8 @@ class WarningWatcher:
         new = sorted(pairs - self.active)
         self.active = pairs
         for plugin, text in new:
+            if isinstance(text, AlertedWarning):
+                continue  # its plugin sent it as its own alert (alert_kind) already
             publish_alert(f"{plugin}.warning", f"{plugin}: {text}", text,
                           details={"plugin": plugin})  # fmt: skip
         return new

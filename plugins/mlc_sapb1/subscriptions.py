@@ -8,7 +8,7 @@ import logging
 import time
 from typing import Any
 
-from hub import ConfigError, publish_alert
+from hub import AlertedWarning, ConfigError, publish_alert
 
 from . import odata
 from .client import ServiceLayerClient
@@ -119,7 +119,9 @@ def status_warnings(state: Any) -> list[str]:
     if doc.get("state") in ACTIVE:
         return []
     when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(doc.get("checked_at", 0)))
-    return [
+    text = (
         f"webhook subscription {doc.get('id')} was {doc.get('state')} at {when}: deliveries "
         "stopped, polling continues (hub sapb1 subscribe resumes it)"
-    ]
+    )
+    # check_and_record sent sapb1.subscription_expired when the State changed
+    return [AlertedWarning(text, "sapb1.subscription_expired")]

@@ -169,3 +169,43 @@ def _subscription_alerts(fake_sl, alerts) -> None:
     check_and_record(client, url, state)
     check_and_record(client, url, state)
     assert [a.details["state"] for a in sent()] == ["Inactive", "Exceptional", "Inactive"]
+
+
+def test_a_stopped_subscription_is_one_alert_under_hub_run_and_still_a_status_warning(
+    fake_sl, hubenv
+):
+    """`hub run` sends plugins' status warnings as `<plugin>.warning` alerts; the lapsed
+    subscription is already `sapb1.subscription_expired`, so it must not go out twice."""
+    import threading
+    import types
+
+    import hubtest_ops_plugin as ops_plugin
+    from ops_env import write_ops_config
+
+    from hub.ops.warnings_watch import WarningWatcher
+    from hub.plugins import PluginHost, PluginInfo
+
+    hubenv.write_changes([])
+    write_ops_config(hubenv)
+    hub = hubenv.load_hub()  # its plugins (the ops test plugin among them) receive alerts
+    ops_plugin.ALERTS.clear()
+    try:
+        sap_host = PluginHost()
+        sap_host.load(PluginInfo(name="sapb1", module="mlc_sapb1.plugin"))
+        url = "https://hub.example.com/webhooks/sapb1"
+        sl = _Subscriptions(fake_sl, url)
+        client, state = fake_sl.client(), MemoryState()
+        running = types.SimpleNamespace(
+            host=sap_host, settings={}, plugin_state=lambda name: state, stopping=threading.Event()
+        )
+        watch = WarningWatcher(running)
+        check_and_record(client, url, state)
+        assert watch.check() == []
+        sl.state = "Inactive"
+        check_and_record(client, url, state)
+        (new,) = watch.check()  # `hub status` shows it ...
+        assert new[0] == "sapb1" and "webhook subscription 7 was Inactive" in new[1]
+        # ... and one alert went out, of its own kind
+        assert [a.kind for a in ops_plugin.ALERTS] == ["sapb1.subscription_expired"]
+    finally:
+        hub.close()
