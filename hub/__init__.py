@@ -38,8 +38,8 @@ from .settings import Setting
 __version__ = "0.1.0"
 
 __all__ = [
-    "AlertedWarning",
     "Alert",
+    "AlertedWarning",
     "BudgetExhausted",
     "Change",
     "ChangeBatch",

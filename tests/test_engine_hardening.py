@@ -12,6 +12,7 @@ import peewee as pw
 import pytest
 
 from hub.engine import Engine
+from hub.engine import engine as engine_module
 from hub.store import Store
 from hub.store.models import AuditEvent, Checkpoint, InboxRecord
 
@@ -228,6 +229,7 @@ def test_records_of_a_claim_committed_but_not_confirmed_are_still_processed(hube
         return records
 
     monkeypatch.setattr(Store, "claim_ready", claim)
+    monkeypatch.setattr(engine_module, "STORE_RETRY", 0.2)
     runner = threading.Thread(target=engine.run_forever, daemon=True)
     runner.start()
     try:

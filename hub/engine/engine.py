@@ -28,6 +28,7 @@ from .processor import BatchProcessor, BatchStats
 log = logging.getLogger(__name__)
 HEARTBEAT_EVERY = 10.0
 SOURCE_GRACE = 1.0  # seconds a stopping `hub sync` waits for a source still inside read()
+STORE_RETRY = 5.0  # seconds `hub run` waits before claiming again after the store failed
 
 
 @dataclass
@@ -332,7 +333,7 @@ class Engine(SourceLeases):
                                 raise StoreError(f"the store failed: {exc}") from exc
                             log.error("the store failed (%s); trying again shortly", exc)
                             claim_unconfirmed = True
-                            self.stopping.wait(5.0)
+                            self.stopping.wait(STORE_RETRY)
                             records = []
                         claimed += len(records)
                         for i in range(0, len(records), size):
