@@ -159,3 +159,33 @@ def test_contacts_travel_both_ways_without_a_loop(landscape):
     assert (member()["Phone1"], member()["Position"]) == ("+31 10 555 0200", "Head of Purchasing")
     contacts = [c for c in land.sf_rows("Contact") if c.get("Email") == "mara.jansen@orion.example"]
     assert [c["Id"] for c in contacts] == [cid]
+
+
+def test_with_accounts_polled_a_partner_created_in_sap_gets_its_accounts_id_once(landscape):
+    """The link-back without change data capture for accounts: the hub's own new account comes
+    back through the SOQL poll and links the partner; no second account, no write loop."""
+    land = start(landscape, "--cdc-objects", "Opportunity,Order,Contact")
+    assert "no change events for Account" in land.hub_log(100_000)  # accounts are polled
+    sap_post(land.sap_session(), "BusinessPartners", {
+        "CardCode": "C2004", "CardName": "Polled Optics", "CardType": "cCustomer",
+        "City": "Reno"})  # fmt: skip
+    (acc,) = wait_until(lambda: accounts_numbered(land, "C2004"), 10, "the new account")
+    wait_until(
+        lambda: (
+            land.sap.admin_json("GET", "entities/BusinessPartners/C2004").get("U_SFAccountId")
+            == acc["Id"]
+        ),
+        15,
+        "the account id on the partner",
+    )
+    # idle: over several poll cycles, polls only: no write on either side
+    land.sf.admin.post("/emulator/stats/reset")
+    land.sap.admin_json("POST", "stats/reset")
+    wait_until(
+        lambda: land.sap_requests().get("GET BusinessPartners", 0) >= 8, 15, "four poll cycles"
+    )
+    sap, sf = land.sap_requests(), land.sf_calls()
+    assert writes(sap) == {}, sap
+    assert writes(sf["by_route"]) == {}, sf["by_route"]
+    assert sf["by_route"], "the accounts were not polled: the test proves nothing"
+    assert len(accounts_numbered(land, "C2004")) == 1
