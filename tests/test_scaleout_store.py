@@ -124,6 +124,23 @@ def test_a_store_before_scale_out_is_upgraded(store_url):
         s.close()
 
 
+def together(count: int, script: str, *args: str) -> None:
+    """Run ``count`` Python processes of ``script`` at once; each must exit 0."""
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, *args],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(count)
+    ]
+    results = [(p.wait(60), p.stderr.read()) for p in procs]
+    for p in procs:
+        p.stderr.close()
+    assert [code for code, _ in results] == [0] * count, [err[-800:] for _, err in results]
+
+
 OPEN_STORE = textwrap.dedent(
     """
     import sys, time
@@ -142,21 +159,7 @@ def test_several_processes_open_an_empty_or_older_postgresql_store_at_once(pg_da
             s = Store(pg_database, migrate=False)
             migrations.migrate(s.db, migrations.MIGRATIONS[:2])
             s.close()
-        start = time.time() + 2.0
-        procs = [
-            subprocess.Popen(
-                [sys.executable, "-c", OPEN_STORE, pg_database, str(start)],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            for _ in range(3)
-        ]
-        results = [(p.wait(60), p.stderr.read()) for p in procs]
-        for p in procs:
-            p.stdout.close()
-            p.stderr.close()
-        assert [code for code, _ in results] == [0, 0, 0], [err[-800:] for _, err in results]
+        together(3, OPEN_STORE, pg_database, str(time.time() + 2.0))
     s = Store(pg_database)
     try:
         assert s.schema_version() == migrations.latest_version()
@@ -199,20 +202,7 @@ def test_several_processes_open_a_new_sqlite_store_at_once(tmp_path):
     (without a lock both wrote the same schema version and one failed to open the store).
     Four processes open eight new stores, each store by all four at the same moment."""
     urls = [f"sqlite:///{tmp_path / f'round{n}' / 'hub.db'}" for n in range(8)]
-    start = time.time() + 2.0
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", OPEN_SQLITE_STORES, str(start), "0.4", *urls],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(4)
-    ]
-    results = [(p.wait(60), p.stderr.read()) for p in procs]
-    for p in procs:
-        p.stderr.close()
-    assert [code for code, _ in results] == [0] * 4, [err[-800:] for _, err in results]
+    together(4, OPEN_SQLITE_STORES, str(time.time() + 2.0), "0.4", *urls)
     for url in urls:
         s = Store(url)
         try:

@@ -12,6 +12,16 @@ def accounts_numbered(land, number: str) -> list[dict]:
     return [r for r in land.sf_rows("Account") if r.get("AccountNumber") == number]
 
 
+def idle_calls(land) -> tuple[dict, dict]:
+    """The calls both emulators counted over four poll cycles from now (SAP's, Salesforce's)."""
+    land.sf.admin.post("/emulator/stats/reset")
+    land.sap.admin_json("POST", "stats/reset")
+    wait_until(
+        lambda: land.sap_requests().get("GET BusinessPartners", 0) >= 8, 15, "four poll cycles"
+    )
+    return land.sap_requests(), land.sf_calls()
+
+
 def test_partner_created_in_sap_becomes_an_account_once_and_keeps_salesforce_names(landscape):
     land = start(landscape)
     # the demo's customer entered in SAP only already has its account
@@ -75,12 +85,7 @@ def test_a_partner_created_in_sap_gets_its_new_accounts_id_at_once_then_all_is_q
     wait_until(
         lambda: land.sap_requests().get("GET BusinessPartners", 0) >= polls0 + 6, 15, "polls"
     )
-    land.sf.admin.post("/emulator/stats/reset")
-    land.sap.admin_json("POST", "stats/reset")
-    wait_until(
-        lambda: land.sap_requests().get("GET BusinessPartners", 0) >= 8, 15, "four poll cycles"
-    )
-    sap, sf = land.sap_requests(), land.sf_calls()
+    sap, sf = idle_calls(land)
     assert writes(sap) == {}, sap
     assert sf["total"] == 0, sf["by_route"]
     assert len(accounts_numbered(land, "C2002")) == len(accounts_numbered(land, "C2003")) == 1
@@ -179,12 +184,7 @@ def test_with_accounts_polled_a_partner_created_in_sap_gets_its_accounts_id_once
         "the account id on the partner",
     )
     # idle: over several poll cycles, polls only: no write on either side
-    land.sf.admin.post("/emulator/stats/reset")
-    land.sap.admin_json("POST", "stats/reset")
-    wait_until(
-        lambda: land.sap_requests().get("GET BusinessPartners", 0) >= 8, 15, "four poll cycles"
-    )
-    sap, sf = land.sap_requests(), land.sf_calls()
+    sap, sf = idle_calls(land)
     assert writes(sap) == {}, sap
     assert writes(sf["by_route"]) == {}, sf["by_route"]
     assert sf["by_route"], "the accounts were not polled: the test proves nothing"
