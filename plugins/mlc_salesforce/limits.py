@@ -8,16 +8,20 @@ count restarts); while paused, at most one probe of ``/limits`` a minute learns 
 
 When a response first shows usage at or past the budget (the pause starts), the alert
 ``salesforce.budget_crossed`` goes out once; it goes out again only after usage was seen under
-the budget (a new day, or a higher limit) and crossed it once more.
+the budget (a new day, or a higher limit) and crossed it once more. The day of the last alert
+is kept in the plugin's state (``budget/alerted``), so a restart on the same UTC day does not
+send it again.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from hub import Check, RetriableError, publish_alert
 
@@ -25,6 +29,8 @@ from . import metrics
 
 _USAGE = re.compile(r"api-usage=(\d+)/(\d+)")
 PROBE_EVERY = 60.0
+ALERTED_KEY = "budget/alerted"  # the UTC day (days since the epoch) of the last budget alert
+log = logging.getLogger(__name__)
 PAUSE_RETRY = 300.0
 
 
@@ -55,7 +61,34 @@ class ApiBudget:
         self._lock = threading.Lock()
         self._last_probe = 0.0
         self._over = False  # usage was last seen at or past the budget (alert sent)
+        self._state: Any = None
         metrics.track_budget(self)
+
+    def remember_in(self, state: Any) -> None:
+        """Keep the alert's day in ``state`` (the plugin's): an alert sent today by an earlier
+        process is not sent again after a restart. The first state given is the one used."""
+        if state is None or self._state is not None:
+            return
+        self._state = state
+        try:
+            alerted = state.get(ALERTED_KEY)
+        except Exception as exc:
+            log.debug("could not read %s: %s", ALERTED_KEY, exc)
+            return
+        with self._lock:
+            if alerted == str(self._today()) and self.usage is None:
+                self._over = True  # crossed and alerted today, before this process started
+
+    def _keep(self, alerted: bool) -> None:
+        if self._state is None:
+            return
+        try:
+            if alerted:
+                self._state.set(ALERTED_KEY, str(self._today()))
+            else:
+                self._state.delete(ALERTED_KEY)
+        except Exception as exc:
+            log.debug("could not keep %s: %s", ALERTED_KEY, exc)
 
     def _today(self) -> int:
         return int(self.clock() // 86400)
@@ -68,8 +101,12 @@ class ApiBudget:
             usage = self.usage = ApiUsage(parsed[0], parsed[1], self._today())
             over = usage.fraction >= self.budget
             crossed = over and not self._over
+            cleared = self._over and not over
             self._over = over
+        if cleared:
+            self._keep(False)
         if crossed:
+            self._keep(True)
             publish_alert(
                 "salesforce.budget_crossed",
                 f"Salesforce daily API budget reached: {usage.used}/{usage.limit} "

@@ -35,7 +35,9 @@ class BatchLookup(Matcher):
     field_option = ""  # the option naming the Salesforce field
 
     def open(self) -> None:
-        self.conn = connect_at_start(self.context.settings, f"matcher {self.name}")
+        self.conn = connect_at_start(
+            self.context.settings, f"matcher {self.name}", self.context.state
+        )
         for opt in (self.field_option,):
             if not _API_NAME.match(self.opts[opt] or ""):
                 raise ConfigError(

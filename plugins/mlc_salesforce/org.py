@@ -81,11 +81,13 @@ def connect(settings: dict[str, Any]) -> OrgConnection:
 log = logging.getLogger("hub.plugin.salesforce")
 
 
-def connect_at_start(settings: dict[str, Any], what: str) -> OrgConnection:
+def connect_at_start(settings: dict[str, Any], what: str, state: Any = None) -> OrgConnection:
     """``connect``, then get the token once when a component opens: refused credentials or an
     untrusted certificate stop the hub at start-up (``ConfigError``, exit 3) rather than stop
-    the flow later; an org that is merely unreachable is logged and left to the flow's retries."""
+    the flow later; an org that is merely unreachable is logged and left to the flow's retries.
+    ``state`` (the plugin's) keeps what must outlive the process (the budget alert's day)."""
     conn = connect(settings)
+    conn.budget.remember_in(state)
     try:
         conn.token.current()
     except FatalError as exc:

@@ -65,7 +65,7 @@ class CollectionSink(Sink):
     }
 
     def open(self) -> None:
-        self.conn = connect_at_start(self.context.settings, f"sink {self.name}")
+        self.conn = connect_at_start(self.context.settings, f"sink {self.name}", self.context.state)
         self.check_describe()
 
     def check_describe(self) -> None:

@@ -81,7 +81,9 @@ class SalesforceSource(Source):
                     f"flow {self.context.flow}: source_options.fields: {field!r} is not a "
                     "field's API name (such as SAP_Order_DocNum__c or Owner.Email)"
                 )
-        self.conn = connect_at_start(self.context.settings, f"source {self.name}")
+        self.conn = connect_at_start(
+            self.context.settings, f"source {self.name}", self.context.state
+        )
         self.reader = RecordReader(self.conn.rest, OBJECTS[self.sobject], self.opts["fields"])
         self.poller = ModstampPoller(self.reader, self.opts["overlap_seconds"])
         self.topic = self.opts.get("channel") or f"/data/{self.sobject}ChangeEvent"
