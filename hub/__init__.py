@@ -31,7 +31,7 @@ from .errors import (
 )
 from .hookspecs import hookimpl
 from .ops.alerts import Alert, AlertedWarning, publish_alert
-from .ops.metric_types import Metric, Tally
+from .ops.metric_types import Metric, SystemTallies, Tally, system_tallies
 from .ops.reconcile import BudgetExhausted, Drift, Reconciler
 from .settings import Setting
 
@@ -63,6 +63,7 @@ __all__ = [
     "SkipRecord",
     "Source",
     "StoreError",
+    "SystemTallies",
     "Tally",
     "TargetField",
     "VaultError",
@@ -70,5 +71,6 @@ __all__ = [
     "content_hash",
     "hookimpl",
     "publish_alert",
+    "system_tallies",
     "__version__",
 ]

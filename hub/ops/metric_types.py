@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 KINDS = ("counter", "gauge")
@@ -81,3 +82,38 @@ class Tally:
             Metric(self.name, n, "counter", self.help, dict(zip(self.labels, k, strict=True)))
             for k, n in items
         ]
+
+
+class SystemTallies(NamedTuple):
+    """The counters every plugin of a remote system keeps, under the same names and help, so
+    that ``/metrics`` shows one family per name with one ``system`` label value per plugin:
+
+    ``API_CALLS, LOGINS, RENEWALS, RETRIES = system_tallies()``
+    """
+
+    api_calls: Tally  # mlc_api_calls_total{system,operation,status}
+    logins: Tally  # mlc_logins_total{system,result}
+    renewals: Tally  # mlc_session_renewals_total{system,reason}
+    retries: Tally  # mlc_api_retries_total{system,reason}
+
+
+def system_tallies() -> SystemTallies:
+    """New counters for one system plugin (see :class:`SystemTallies`)."""
+    return SystemTallies(
+        Tally(
+            "mlc_api_calls_total",
+            "Requests sent to the API, by operation and HTTP status",
+            ("system", "operation", "status"),
+        ),
+        Tally("mlc_logins_total", "Logins (token requests) by result", ("system", "result")),
+        Tally(
+            "mlc_session_renewals_total",
+            "Logins that replaced a session, by reason",
+            ("system", "reason"),
+        ),
+        Tally(
+            "mlc_api_retries_total",
+            "Requests sent again by the client, by reason",
+            ("system", "reason"),
+        ),
+    )

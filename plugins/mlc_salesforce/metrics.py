@@ -34,26 +34,11 @@ import time
 import weakref
 from typing import Any
 
-from hub import Check, Metric, Tally
+from hub import Check, Metric, system_tallies
 
 SYSTEM = "salesforce"
 
-API_CALLS = Tally(
-    "mlc_api_calls_total",
-    "Requests sent to the API, by operation and HTTP status",
-    ("system", "operation", "status"),
-)
-LOGINS = Tally("mlc_logins_total", "Logins (token requests) by result", ("system", "result"))
-RENEWALS = Tally(
-    "mlc_session_renewals_total",
-    "Logins that replaced a session, by reason",
-    ("system", "reason"),
-)
-RETRIES = Tally(
-    "mlc_api_retries_total",
-    "Requests sent again by the client, by reason",
-    ("system", "reason"),
-)
+API_CALLS, LOGINS, RENEWALS, RETRIES = system_tallies()
 
 _VERSIONED = re.compile(r"/services/data/v[\d.]+/(.*)$")
 _lock = threading.Lock()
