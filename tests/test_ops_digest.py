@@ -3,6 +3,10 @@ across processes: two notifiers on one store send one digest with the totals of 
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+import textwrap
 import threading
 import time
 from datetime import UTC, datetime
@@ -89,3 +93,48 @@ def test_without_the_store_the_digest_sums_up_this_process(hubenv):
     n.tick()
     n._deliver(*n._outbox.popleft())
     assert mails[0]["Subject"] == "[ml-connector] daily digest: 2 orders written, 0 parked; 0 drift"
+
+
+CLAIM_DAYS = textwrap.dedent(
+    """
+    import json, os, sys, time
+    from hub import config
+    from hub.app import Hub
+    from hub.ops import digest
+    hub = Hub(config.load(os.environ["HUB_CONFIG"], required=True))
+    hub.load_plugins()
+    digest.attach(hub)  # as hub run does
+    start, days = float(sys.argv[1]), sys.argv[2:]
+    won = []
+    for n, day in enumerate(days):  # each day claimed by every process at one moment
+        time.sleep(max(0.0, start + n * 0.3 - time.time()))
+        if digest.ledger("email-notify").claim(day):
+            won.append(day)
+    print(json.dumps(won))
+    hub.close()
+    """
+)
+
+
+def test_hub_processes_at_the_day_boundary_claim_each_day_once(hubenv):
+    """Three OS processes on one store ask for the same day's digest at the same moment, day
+    after day: each day is claimed by exactly one of them."""
+    vault_key(hubenv)
+    hubenv.write_changes([])
+    write_ops_config(hubenv)
+    days = [f"2026-12-{d:02d}" for d in range(1, 7)]
+    start = time.time() + 2.5  # after every process has imported and opened the store
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", CLAIM_DAYS, str(start), *days],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=hubenv.env(),
+        )  # fmt: skip
+        for _ in range(3)
+    ]
+    outs = [p.communicate(timeout=60) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], [err[-800:] for _, err in outs]
+    claimed = [day for out, _ in outs for day in json.loads(out.strip().splitlines()[-1])]
+    assert sorted(claimed) == days  # each day once, none twice, none lost

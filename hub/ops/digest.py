@@ -23,10 +23,10 @@ from cryptography.fernet import MultiFernet
 
 from ..store.models import VaultEntry
 from ..vault import STATE_PREFIX
+from ..web.accounts import DRIFT_STATE_KEY, STATE_OWNER
 from .store_queries import step_counts_since
 
 log = logging.getLogger(__name__)
-DRIFT_OWNER, DRIFT_KEY = "hub-console", "drift/latest"
 
 _lock = threading.Lock()
 _hub: Any = None
@@ -94,7 +94,7 @@ class DigestLedger:
     def drift_since(self, since: float) -> int | None:
         """Differences in the latest ``hub reconcile`` report if it ran since ``since``."""
         try:
-            raw = self.hub.plugin_state(DRIFT_OWNER).get(DRIFT_KEY)
+            raw = self.hub.plugin_state(STATE_OWNER).get(DRIFT_STATE_KEY)
             report = json.loads(raw) if raw else None
         except Exception as exc:
             log.debug("no drift report for the digest: %s", exc)
