@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from hub import hookimpl
 
-from .accounts import AccountsReconciler
-from .invoices import InvoicesReconciler
-from .orders import OrdersReconciler
-
 
 @hookimpl
 def hub_register_reconcilers(registry):
+    # imported here: they pull in both systems' clients, which only a drift report needs
+    from .accounts import AccountsReconciler
+    from .invoices import InvoicesReconciler
+    from .orders import OrdersReconciler
+
     registry.add(AccountsReconciler)
     registry.add(OrdersReconciler)
     registry.add(InvoicesReconciler)

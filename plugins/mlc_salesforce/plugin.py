@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from hub import hookimpl
 
-from . import ping as org_ping
-from .matchers import AccountByNumber, OpportunityByKey
-from .products import ProductSink
-from .refdata import AccountSink, ContactSink, ContactSource, OrderByOpportunity, OrderFieldsSink
 from .settings import SETTINGS, check_settings
-from .sinks import AccountFieldsSink, InvoiceSink, OpportunityFieldsSink
-from .sources import AccountSource, OpportunitySource
+
+# the components, the client and its dependencies are imported by the hooks that need them:
+# commands that only list the plugin (`hub --help`, `hub plugins`) start faster
 
 
 @hookimpl
@@ -25,11 +22,16 @@ def hub_configure(settings):
 
 @hookimpl
 def hub_ping(settings, flows):
+    from . import ping as org_ping
+
     return org_ping.ping(settings, flows)
 
 
 @hookimpl
 def hub_register_sources(registry):
+    from .refdata import ContactSource
+    from .sources import AccountSource, OpportunitySource
+
     registry.add(OpportunitySource)
     registry.add(AccountSource)
     registry.add(ContactSource)
@@ -37,6 +39,10 @@ def hub_register_sources(registry):
 
 @hookimpl
 def hub_register_sinks(registry):
+    from .products import ProductSink
+    from .refdata import AccountSink, ContactSink, OrderFieldsSink
+    from .sinks import AccountFieldsSink, InvoiceSink, OpportunityFieldsSink
+
     registry.add(OpportunityFieldsSink)
     registry.add(AccountFieldsSink)
     registry.add(InvoiceSink)
@@ -46,6 +52,9 @@ def hub_register_sinks(registry):
 
 @hookimpl
 def hub_register_matchers(registry):
+    from .matchers import AccountByNumber, OpportunityByKey
+    from .refdata import OrderByOpportunity
+
     registry.add(AccountByNumber)
     registry.add(OpportunityByKey)
     registry.add(OrderByOpportunity)

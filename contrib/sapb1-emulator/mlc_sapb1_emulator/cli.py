@@ -7,15 +7,14 @@ import logging
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from aiohttp import web
 
-from .app import make_app
-from .emulator import Emulator
-from .errors import ServiceLayerError
-from .seed import apply_seed, generate, parse_generate, read_seed_file, resolve_seed
-from .tls import CA_FILE, server_context
+if TYPE_CHECKING:
+    from .emulator import Emulator
+# the server and its seed code are imported when the command runs: `hub --help`, which lists
+# this command through the emulator's plugin, stays fast
 
 try:  # a faster event loop where available
     import uvloop
@@ -59,6 +58,11 @@ def sapb1(port, host, data_dir, seed_name, generate_spec, company, user, passwor
           fresh, session_timeout, session_timeout_seconds, login_delay, page_size,
           max_body_bytes, webhook_retry_scale, webhook_ca_bundle, port_file, log_level):
     """Run a local SAP Business One Service Layer (v2) emulator."""
+    from .emulator import Emulator
+    from .errors import ServiceLayerError
+    from .seed import apply_seed, generate, parse_generate, read_seed_file, resolve_seed
+    from .tls import server_context
+
     logging.basicConfig(level=log_level.upper(), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
@@ -99,6 +103,11 @@ def sapb1(port, host, data_dir, seed_name, generate_spec, company, user, passwor
 
 
 async def _serve(emu: Emulator, host: str, port: int, ssl_ctx, port_file: Path | None) -> None:
+    from aiohttp import web
+
+    from .app import make_app
+    from .tls import CA_FILE
+
     # long $filter expressions make long request lines: allow up to 64 KiB
     runner = web.AppRunner(make_app(emu), access_log=None, handle_signals=False,
                            max_line_size=65536, max_field_size=16384)
