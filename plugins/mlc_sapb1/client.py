@@ -128,8 +128,9 @@ class ServiceLayerClient:
             resp = self._send(method, url, ticket, json_body, content, headers)
             if _session_refused(resp):
                 code, message = parse_error(resp)
+                detail = " ".join(part for part in (code, message) if part)
                 raise TransientFailure(
-                    f"SAP B1 refused a fresh session for {method} {path}: {code} {message}"
+                    f"SAP B1 refused a fresh session for {method} {path}: {detail}"
                 )
         elif method == "GET" and _broken_node(resp):
             log.warning("SAP B1 node %s cannot read (%s); logging in again to reach another",
