@@ -155,11 +155,15 @@ class ServiceLayerClient:
         except httpx.TimeoutException as exc:
             count_call(method, path, "timeout")
             kind = TransientFailure if method == "GET" else AmbiguousWrite
-            raise kind(f"SAP B1 {method} {url.split('?')[0]} timed out ({exc})") from None
+            self.session.unreachable = f"SAP B1 {method} {path} timed out ({exc})"
+            raise kind(self.session.unreachable) from None
         except httpx.TransportError as exc:
             count_call(method, path, "error")
-            raise transport_error(exc, self.http.base_url, method, path) from None
+            failure = transport_error(exc, self.http.base_url, method, path)
+            self.session.unreachable = str(failure)  # /readyz says so until SAP answers again
+            raise failure from None
         count_call(method, path, resp.status_code)
+        self.session.unreachable = None
         return resp
 
     # -- verbs ---------------------------------------------------------------------------------

@@ -3,8 +3,14 @@ mid-run, awkward business-partner data."""
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
+import time
+
+import httpx
 import pytest
-from flows_landscape import Landscape
+from flows_landscape import Landscape, wait_until
 
 
 def _fault(land: Landscape, system: str, status: int) -> None:
@@ -54,3 +60,68 @@ def test_a_system_failing_at_start_up_is_named_with_its_flow(
     for out in (ping.stdout + ping.stderr, run.stderr):
         assert "Traceback" not in out
         assert "manager" not in out and "demo-client-secret" not in out
+
+
+LISTEN = {"workers = 4": 'workers = 4\nlisten = "127.0.0.1:0"'}
+
+
+def _scrape(url: str, path: str) -> httpx.Response:
+    started = time.monotonic()
+    answer = httpx.get(url + path, timeout=10)
+    assert time.monotonic() - started < 2, f"{path} took {time.monotonic() - started:.1f}s"
+    return answer
+
+
+def test_sap_killed_mid_run_turns_readiness_down_naming_it_and_the_flows_resume(
+    landscape: Landscape,
+):
+    """SAP B1 killed (SIGKILL) under a running hub: /readyz and /metrics answer at once,
+    readiness is 503 naming SAP B1 and why; restarted on the same data dir and port, the hub
+    is ready again and a new account reaches SAP."""
+    land = landscape.start(**LISTEN)
+    land.start_hub()
+    found = wait_until(
+        lambda: re.search(r"listening on (http://127\.0\.0\.1:\d+)", land.hub_log(10**6)),
+        30, "the listener",
+    )  # fmt: skip
+    url = found.group(1)
+    wait_until(land.converged, 60, "the flows to converge", every=0.2)
+    assert _scrape(url, "/readyz").status_code == 200
+    sap = land.sap
+    sap.admin_json("POST", "save")  # a real SAP keeps its data in its database
+    sap.process.kill()
+    sap.process.wait()
+
+    def down() -> list[str]:
+        answer = _scrape(url, "/readyz")
+        reasons = answer.json()["reasons"]
+        return [r for r in reasons if "SAP B1" in r] if answer.status_code == 503 else []
+
+    reasons = wait_until(down, 30, "readiness to name SAP B1", every=0.2)
+    assert any(r.startswith("sapb1 reachable:") and "Connect" in r for r in reasons), reasons
+    assert _scrape(url, "/metrics").status_code == 200
+
+    sap.process = subprocess.Popen(
+        [sys.executable, "-m", "mlc_sapb1_emulator", "--port", str(sap.port),
+         "--data-dir", str(sap.data_dir), *sap.args],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    wait_until(lambda: _answers(sap), 30, "SAP B1 back on its port")
+    records = [{"attributes": {"type": "Account"}, "Name": "After Kill Co",
+                "AccountNumber": "K9001", "BillingCountry": "Germany"}]  # fmt: skip
+    land.sf_rest("POST", "composite/sobjects", {"allOrNone": True, "records": records})
+    try:
+        wait_until(
+            lambda: any(p["CardCode"] == "K9001" for p in land.sap_rows("BusinessPartners")),
+            60, "the new account in SAP", every=0.2,
+        )  # fmt: skip
+    except AssertionError:
+        raise AssertionError("not resumed; hub log:\n" + land.hub_log()) from None
+    wait_until(lambda: _scrape(url, "/readyz").status_code == 200, 30, "ready again")
+
+
+def _answers(sap) -> bool:
+    try:
+        return sap.admin("GET", "health").status_code == 200
+    except httpx.HTTPError:
+        return False
