@@ -125,3 +125,23 @@ def _answers(sap) -> bool:
         return sap.admin("GET", "health").status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def test_a_partner_code_differing_only_in_letter_case_is_parked_with_a_reason_sales_ops_reads(
+    landscape: Landscape,
+):
+    """An account numbered 'c1001' beside 'C1001': SAP B1 keeps two partners, Salesforce
+    matches the number ignoring letter case. The partner coming back is parked with a reason
+    naming both accounts and their numbers as written, not just '2 accounts have ...'."""
+    land = landscape.start()
+    land.run_until_converged()
+    records = [{"attributes": {"type": "Account"}, "Name": "Lower Case Co",
+                "AccountNumber": "c1001", "BillingCountry": "Germany"}]  # fmt: skip
+    land.sf_rest("POST", "composite/sobjects", {"allOrNone": True, "records": records})
+    line = re.compile(r"parked record partners-to-accounts/BusinessPartner/c1001 .*")
+    found = wait_until(lambda: line.search(land.hub_log(10**6)), 30, "the partner parked")
+    reason = found.group(0)
+    acme, lower = land.account_id("C1001"), land.account_id("c1001")
+    assert "ignoring letter case" in reason, reason
+    assert f"{acme} 'Acme Analytics' (AccountNumber 'C1001')" in reason, reason
+    assert f"{lower} 'Lower Case Co' (AccountNumber 'c1001')" in reason, reason
