@@ -19,7 +19,7 @@ import peewee as pw
 
 from ..app import FlowParts, Hub
 from ..components import Record
-from ..errors import FatalError, HubError, RetriableError, StoreError
+from ..errors import ConfigError, FatalError, HubError, RetriableError, StoreError
 from ..secrets import redact_text
 from ..store import LeaseLost
 from .leases import SourceLeases
@@ -47,6 +47,13 @@ class FlowState:
 
 def _describe(exc: BaseException) -> str:
     return redact_text(f"{type(exc).__name__}: {exc}")
+
+
+def _in_flow(name: str, exc: HubError) -> HubError:
+    """``exc`` naming the flow whose component failed to open; its kind (and so ``hub``'s exit
+    code) kept: a configuration error stays one."""
+    kind = next(k for k in (ConfigError, StoreError, FatalError, HubError) if isinstance(exc, k))
+    return kind(f"flow {name}: {exc}")
 
 
 class Engine(SourceLeases):
@@ -96,7 +103,10 @@ class Engine(SourceLeases):
         self.store.refresh_statistics()
         for name, st in self.flows.items():
             for comp in st.parts.all():
-                comp.open()
+                try:
+                    comp.open()
+                except HubError as exc:
+                    raise _in_flow(name, exc) from exc
             self.hub.host.flow_started(name, st.parts.config.source, st.parts.config.sink)
         self._heartbeat_thread = threading.Thread(
             target=self._heartbeat, name="hub-heartbeat", daemon=True

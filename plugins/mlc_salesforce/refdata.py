@@ -65,6 +65,23 @@ def same(have: dict[str, Any], body: dict[str, Any]) -> bool:
     return all((have.get(k) or None) == (v or None) for k, v in body.items())
 
 
+def ambiguous_accounts(field: str, code: str, rows: list[dict]) -> str:
+    """Why a partner matching several accounts is parked, in words sales ops can act on: which
+    accounts, with their numbers as written (Salesforce matches them ignoring letter case)."""
+    listed = ", ".join(
+        f"{r.get('Id')} {r.get('Name')!r} ({field} {r.get(field)!r})" for r in rows[:5]
+    )
+    more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
+    case = (
+        " (Salesforce compares it ignoring letter case)"
+        if len({str(r.get(field)) for r in rows}) > 1 else ""
+    )  # fmt: skip
+    return (
+        f"{len(rows)} accounts have {field} {code!r}{case}: {listed}{more}; give each account "
+        f"its own {field}, then retry the record"
+    )
+
+
 class AccountSink(SalesforceWriteSink):
     name = "salesforce.account"
     object_type = sobject = "Account"
@@ -98,7 +115,7 @@ class AccountSink(SalesforceWriteSink):
             if rid is None:
                 rows = found.get(codes[i].casefold(), [])
                 if len(rows) > 1:
-                    why = f"{len(rows)} accounts have {field} {codes[i]!r}"
+                    why = ambiguous_accounts(field, codes[i], rows)
                     results[i] = WriteResult(error=RecordError(why, field=field))
                     continue
                 if not rows:
@@ -119,7 +136,8 @@ class AccountSink(SalesforceWriteSink):
 
     def lookup(self, field: str, codes: list[str], fields: list[str]) -> dict[str, list[dict]]:
         known = self.describe_fields()
-        cols = ", ".join(dict.fromkeys(["Id", field, *[f for f in fields if f in known]]))
+        named = ["Name"] if "Name" in known else []  # for a parked record's reason
+        cols = ", ".join(dict.fromkeys(["Id", field, *named, *[f for f in fields if f in known]]))
         out: dict[str, list[dict]] = defaultdict(list)
         for chunk in chunks(codes, 200):
             soql = f"SELECT {cols} FROM Account WHERE {field} IN {quote_list(chunk)}"

@@ -124,8 +124,10 @@ class SalesforceRest:
     def call(self, what: str, fn: Callable[[Salesforce], T], *, urgent: bool = False) -> T:
         """Run ``fn(client)``; refresh a rejected token once; back off on transient errors.
 
-        Non-urgent calls first check the daily API budget (see ``limits``).
+        Non-urgent calls first check the daily API budget (see ``limits``). Every error names
+        Salesforce: it may reach an operator with no other context (``hub run`` at start-up).
         """
+        what = f"Salesforce {what}"
         if not urgent:
             self._check_budget(what)
         refreshed = False
@@ -160,7 +162,7 @@ class SalesforceRest:
             with self._lock:
                 self.retries += 1
             RETRIES.add(SYSTEM, "transient")
-            log.warning("salesforce: %s; retry %d in %.1fs", failure, attempt, delay)
+            log.warning("%s; retry %d in %.1fs", failure, attempt, delay)
             self.sleep(delay)
 
     def _check_budget(self, what: str) -> None:

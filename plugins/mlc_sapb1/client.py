@@ -128,8 +128,9 @@ class ServiceLayerClient:
             resp = self._send(method, url, ticket, json_body, content, headers)
             if _session_refused(resp):
                 code, message = parse_error(resp)
+                detail = " ".join(part for part in (code, message) if part)
                 raise TransientFailure(
-                    f"SAP B1 refused a fresh session for {method} {path}: {code} {message}"
+                    f"SAP B1 refused a fresh session for {method} {path}: {detail}"
                 )
         elif method == "GET" and _broken_node(resp):
             log.warning("SAP B1 node %s cannot read (%s); logging in again to reach another",
@@ -154,11 +155,15 @@ class ServiceLayerClient:
         except httpx.TimeoutException as exc:
             count_call(method, path, "timeout")
             kind = TransientFailure if method == "GET" else AmbiguousWrite
-            raise kind(f"SAP B1 {method} {url.split('?')[0]} timed out ({exc})") from None
+            self.session.unreachable = f"SAP B1 {method} {path} timed out ({exc})"
+            raise kind(self.session.unreachable) from None
         except httpx.TransportError as exc:
             count_call(method, path, "error")
-            raise transport_error(exc, self.http.base_url, method, path) from None
+            failure = transport_error(exc, self.http.base_url, method, path)
+            self.session.unreachable = str(failure)  # /readyz says so until SAP answers again
+            raise failure from None
         count_call(method, path, resp.status_code)
+        self.session.unreachable = None
         return resp
 
     # -- verbs ---------------------------------------------------------------------------------

@@ -83,6 +83,9 @@ class ServiceLayerSession:
         self.restored = False
         self.logged_in_at = 0.0  # when the session in use logged in (epoch seconds)
         self.login_error: str | None = None  # why the last login failed; None once one works
+        # why the last request got no answer at all (refused, reset, timed out); None once
+        # the server answers anything
+        self.unreachable: str | None = None
         metrics.track(self)
 
     # -- the idle clock ------------------------------------------------------------------------
@@ -139,6 +142,8 @@ class ServiceLayerSession:
         """Not ready only when the last login failed: a session idle past its timeout (or none
         held) is renewed by the next request without anyone's help, so it is reported, not
         counted against readiness (a hub that only writes to SAP may idle for hours)."""
+        if self.unreachable:
+            return Check("reachable", False, f"the last request got no answer: {self.unreachable}")
         if self.login_error:
             return Check("session", False, f"the last login failed: {self.login_error}")
         figures = self.clock_figures(now)
@@ -184,13 +189,17 @@ class ServiceLayerSession:
             resp = self._http.post("Login", json=self._credentials)
         except httpx.TimeoutException as exc:
             metrics.count_call("POST", "Login", "timeout")
-            raise TransientFailure(f"SAP B1 login timed out: {exc}") from None
+            self.unreachable = f"SAP B1 login timed out: {exc}"
+            raise TransientFailure(self.unreachable) from None
         except httpx.TransportError as exc:
             from .client import transport_error  # the one place TLS failures are explained
 
             metrics.count_call("POST", "Login", "error")
-            raise transport_error(exc, self._http.base_url, "POST", "Login") from None
+            failure = transport_error(exc, self._http.base_url, "POST", "Login")
+            self.unreachable = str(failure)
+            raise failure from None
         metrics.count_call("POST", "Login", resp.status_code)
+        self.unreachable = None
         if resp.status_code in (400, 401, 403):
             code, message = parse_error(resp)
             refused = LoginRejected(code or str(resp.status_code), message)
