@@ -235,3 +235,55 @@ def test_a_full_disk_under_sync_is_reported_as_the_store_not_the_source(hubenv, 
     error = engine.flows["things"].source_error
     assert error.startswith("flow things: storing what source hubtest.file read failed: ")
     assert "disk full" in error
+
+
+def test_a_store_failing_as_the_engine_starts_is_exit_5_naming_it(hubenv, monkeypatch):
+    """Opened, then gone before the engine's first heartbeat (a database restarting): the
+    store's exit code and its address, not an 'unexpected' error."""
+    import peewee as pw
+
+    from hub.cli.main import cli
+
+    hubenv.write_changes([{"id": "A", "payload": {}}])
+    hubenv.write_config()
+
+    def gone(self, now=None):
+        raise pw.OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(Store, "heartbeat", gone)
+    res = CliRunner().invoke(cli, ["sync", "things"], env=hubenv.env())
+    assert res.exit_code == 5, res.output
+    assert "failed as the engine started: server closed the connection" in res.output
+    assert "error: the store at " in res.output and "error: unexpected" not in res.output
+
+
+def test_a_postgresql_store_url_carries_libpq_options_and_keepalives(tmp_path, pg_database):
+    """`?sslmode=...&application_name=...` reach the connection (they were dropped), every
+    connection has keepalives and a connect timeout unless the URL sets its own, and an
+    option libpq does not know stops the hub with the store's exit code, naming it."""
+    reset_pg(pg_database)
+    store = Store(f"{pg_database}?application_name=hub-orders&keepalives_idle=45")
+    try:
+        (name,) = store.db.execute_sql("SELECT current_setting('application_name')").fetchone()
+        assert name == "hub-orders"
+        params = store.db.connect_params
+        assert params["keepalives"] == "1" and params["keepalives_idle"] == "45"
+        assert params["connect_timeout"] == "10"
+    finally:
+        store.close()
+    hubenv = HubEnv(tmp_path, f"{pg_database}?sslmodes=require")
+    hubenv.write_config()
+    res = hubenv.run("sync", "things")
+    assert res.returncode == 5, res.stderr
+    assert 'invalid connection option "sslmodes"' in res.stderr
+    assert "error: unexpected" not in res.stderr
+
+
+def test_a_password_given_as_a_url_option_is_masked_like_one_in_the_address():
+    from hub.store.database import describe_url
+
+    url = "postgresql://hub:addr-pw-77@db.example.com/hub?sslmode=verify-full&password=opt-pw-88"
+    shown = describe_url(url)
+    assert "addr-pw-77" not in shown and "opt-pw-88" not in shown
+    assert shown == ("postgresql://hub:***@db.example.com/hub?sslmode=verify-full&password=***")
+    assert describe_url("sqlite:////var/lib/hub/hub.db") == "sqlite:////var/lib/hub/hub.db"

@@ -98,9 +98,14 @@ class Engine(SourceLeases):
 
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self) -> None:
-        self.store.heartbeat()
-        self.store.recover_abandoned()
-        self.store.refresh_statistics()
+        try:
+            self.store.heartbeat()
+            self.store.recover_abandoned()
+            self.store.refresh_statistics()
+        except pw.PeeweeException as exc:  # the store went away after it was opened
+            raise StoreError(
+                f"the store at {self.store.describe()} failed as the engine started: {exc}"
+            ) from None
         for name, st in self.flows.items():
             for comp in st.parts.all():
                 try:

@@ -8,11 +8,12 @@ import os
 import sqlite3
 import time
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import parse_qsl, unquote, urlencode, urlparse
 
 import peewee as pw
 
 from ..errors import ConfigError, StoreError
+from ..secrets import registry
 
 
 def sqlite_url(path: Path) -> str:
@@ -20,12 +21,28 @@ def sqlite_url(path: Path) -> str:
 
 
 def describe_url(url: str) -> str:
-    """The URL without its password, for messages."""
+    """The URL without its password (in the address or as a ``password=`` option), for
+    messages."""
     p = urlparse(url)
+    query = parse_qsl(p.query, keep_blank_values=True)
+    if not p.password and not any(k == "password" for k, _ in query):
+        return url  # as given (geturl() would turn sqlite:////abs into sqlite://abs)
     if p.password:
-        netloc = p.netloc.replace(f":{p.password}@", ":***@")
-        return p._replace(netloc=netloc).geturl()
-    return url
+        p = p._replace(netloc=p.netloc.replace(f":{p.password}@", ":***@"))
+    masked = [(k, "***" if k == "password" else v) for k, v in query]
+    return p._replace(query=urlencode(masked, safe="*/:")).geturl()
+
+
+# libpq options of every PostgreSQL connection, unless the URL's query sets them
+# (``postgresql://hub@db/hub?sslmode=verify-full&connect_timeout=5``): a database that is gone
+# is noticed in seconds, not after the system's TCP timeouts (minutes to hours)
+PG_DEFAULTS = {
+    "connect_timeout": "10",
+    "keepalives": "1",
+    "keepalives_idle": "30",
+    "keepalives_interval": "10",
+    "keepalives_count": "3",
+}
 
 
 class _SqliteDatabase(pw.SqliteDatabase):
@@ -90,11 +107,15 @@ def connect(url: str) -> pw.Database:
         name = unquote(parsed.path.lstrip("/"))
         if not name:
             raise ConfigError(f"store URL {describe_url(url)!r}: no database name")
+        options = {**PG_DEFAULTS, **dict(parse_qsl(parsed.query, keep_blank_values=True))}
+        for secret in (unquote(parsed.password or ""), options.get("password")):
+            registry.add(secret)  # masked wherever a message might quote it
         kwargs = {
+            **options,
             "host": parsed.hostname or "127.0.0.1",
             "port": port_of(url) or 5432,
             "user": unquote(parsed.username) if parsed.username else None,
-            "password": unquote(parsed.password) if parsed.password else None,
+            "password": unquote(parsed.password) if parsed.password else options.get("password"),
         }
         return pw.PostgresqlDatabase(name, **{k: v for k, v in kwargs.items() if v is not None})
     raise ConfigError(

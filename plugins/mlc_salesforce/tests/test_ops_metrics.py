@@ -18,6 +18,16 @@ LIMIT = {"Sforce-Limit-Info": "api-usage=120/15000; api-bursts=1/750"}
 EXPIRED = [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]
 
 
+@pytest.fixture(autouse=True)
+def _only_this_tests_connections(monkeypatch):
+    """The figures of this test's token and budget only: connections other tests of the same
+    worker left alive (the plugin keeps one per org for the process) would be reported too."""
+    import weakref
+
+    monkeypatch.setattr(metrics, "_tokens", weakref.WeakSet())
+    monkeypatch.setattr(metrics, "_budgets", weakref.WeakSet())
+
+
 def counts(tally) -> dict:
     return {tuple(m.labels.values()): m.value for m in tally.samples()}
 
