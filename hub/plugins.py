@@ -157,7 +157,15 @@ class PluginHost:
             ("hub_register_mappings", Mapping, out.mappings),
         ):
             for plugin, fn in self._impls(hook):
-                fn(registry=Registry(kind, plugin, into))
+                try:
+                    fn(registry=Registry(kind, plugin, into))
+                except ConfigError:
+                    raise
+                except Exception as exc:  # e.g. a component module it imports only here
+                    raise ConfigError(
+                        f"plugin {plugin!r} failed to register its {kind.__name__.lower()}s "
+                        f"({hook}): {type(exc).__name__}: {exc}"
+                    ) from exc
         return out
 
     def with_builtins(self, comps: Components) -> Components:

@@ -85,6 +85,26 @@ def test_registering_something_else_than_a_component_is_refused():
         host.components()
 
 
+def test_a_component_module_failing_to_import_at_registration_names_the_plugin():
+    """Plugins import their components in the registration hooks (fast `hub --help`): a
+    module that fails there is a configuration error naming the plugin, as at load time."""
+    plugin = types.ModuleType("lazy_plugin")
+
+    @hookimpl
+    def hub_register_sources(registry):
+        import mlc_no_such_module  # noqa: F401
+
+    plugin.hub_register_sources = hub_register_sources
+    host = PluginHost()
+    host.register(plugin, PluginInfo("lazy", "lazy_plugin"))
+    with pytest.raises(ConfigError) as caught:
+        host.components()
+    assert str(caught.value) == (
+        "plugin 'lazy' failed to register its sources (hub_register_sources): "
+        "ModuleNotFoundError: No module named 'mlc_no_such_module'"
+    )
+
+
 def test_nothing_is_loaded_at_import_time():
     code = (
         "import sys, hub, hub.cli, hub.plugins, hub.app\n"
