@@ -155,6 +155,7 @@ _key_is_secret: dict[str, bool] = {}
 
 
 def _secret_key(key: Any) -> bool:
+    """Whether values under ``key`` are secrets (``password``, ``sslpassword``, ``api_key``...)."""
     if not isinstance(key, str):
         return False
     hit = _key_is_secret.get(key)
@@ -163,6 +164,9 @@ def _secret_key(key: Any) -> bool:
         if len(_key_is_secret) < 10000:
             _key_is_secret[key] = hit
     return hit
+
+
+key_looks_secret = _secret_key
 
 
 def redact(obj: Any) -> Any:

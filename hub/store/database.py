@@ -8,12 +8,12 @@ import os
 import sqlite3
 import time
 from pathlib import Path
-from urllib.parse import parse_qsl, unquote, urlencode, urlparse
+from urllib.parse import unquote, urlparse
 
 import peewee as pw
 
 from ..errors import ConfigError, StoreError
-from ..secrets import registry
+from ..secrets import MASK, key_looks_secret, registry
 
 
 def sqlite_url(path: Path) -> str:
@@ -21,16 +21,59 @@ def sqlite_url(path: Path) -> str:
 
 
 def describe_url(url: str) -> str:
-    """The URL without its password (in the address or as a ``password=`` option), for
-    messages."""
-    p = urlparse(url)
-    query = parse_qsl(p.query, keep_blank_values=True)
-    if not p.password and not any(k == "password" for k, _ in query):
-        return url  # as given (geturl() would turn sqlite:////abs into sqlite://abs)
-    if p.password:
-        p = p._replace(netloc=p.netloc.replace(f":{p.password}@", ":***@"))
-    masked = [(k, "***" if k == "password" else v) for k, v in query]
-    return p._replace(query=urlencode(masked, safe="*/:")).geturl()
+    """The URL without its secrets, for messages: the address's password, the value of every
+    option named like a secret (``password=``, ``sslpassword=``, in any case), and whatever a
+    password holding an unencoded ``/``, ``?``, ``#`` or ``&`` spilled into (see
+    :func:`_misplaced_at`). Everything else is shown as given."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    authority, tail = _split_authority(rest)
+    if "@" in authority:
+        userinfo, _, hostport = authority.rpartition("@")
+        user, colon, password = userinfo.partition(":")
+        if password:
+            authority = f"{user}:{MASK}@{hostport}"
+    elif _misplaced_at(authority, tail):  # mask from the password's start to the last "@"
+        head, _, after = rest.rpartition("@")
+        authority, tail = _split_authority(after)
+        authority = f"{head.partition(':')[0]}:{MASK}@{authority}"
+    body, hash_, fragment = tail.partition("#")
+    path, question, query = body.partition("?")
+    if query:
+        query = "&".join(_masked_option(piece) for piece in query.split("&"))
+    return f"{scheme}://{authority}{path}{question}{query}{hash_}{fragment}"
+
+
+def _split_authority(rest: str) -> tuple[str, str]:
+    """``host...`` and ``/path?query#fragment``: the authority ends at the first ``/?#``."""
+    end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+    return rest[:end], rest[end:]
+
+
+def _misplaced_at(authority: str, tail: str) -> bool:
+    """Whether an ``@`` after the authority is the end of a password holding an unencoded
+    ``/``, ``?`` or ``#`` (``hub:pa/ss@db/hub``), not an ``@`` inside an option's value
+    (``application_name=ops@site``): the port is then no number, or the ``@`` sits in the
+    path, the fragment or an option's name."""
+    if "@" not in tail:
+        return False
+    body, _, fragment = tail.partition("#")
+    path, _, query = body.partition("?")
+    port = authority.rpartition(":")[2] if ":" in authority.lstrip("[").rpartition("]")[2] else ""
+    return (
+        (port != "" and not port.isdigit())
+        or "@" in path
+        or "@" in fragment
+        or any("@" in piece.partition("=")[0] for piece in query.split("&"))
+    )
+
+
+def _masked_option(piece: str) -> str:
+    key, eq, value = piece.partition("=")
+    if not eq:  # no NAME=VALUE: possibly the rest of a value holding an unencoded "&"
+        return MASK if piece else piece
+    return f"{key}={MASK}" if key_looks_secret(unquote(key)) else piece
 
 
 # libpq options of every PostgreSQL connection, unless the URL's query sets them
@@ -104,23 +147,87 @@ def connect(url: str) -> pw.Database:
             raise StoreError(
                 "a PostgreSQL store needs psycopg2: pip install 'ml-connector[postgres]'"
             ) from exc
-        name = unquote(parsed.path.lstrip("/"))
+        options = _pg_options(url)
+        name = options.pop("dbname", "")
         if not name:
             raise ConfigError(f"store URL {describe_url(url)!r}: no database name")
-        options = {**PG_DEFAULTS, **dict(parse_qsl(parsed.query, keep_blank_values=True))}
-        for secret in (unquote(parsed.password or ""), options.get("password")):
-            registry.add(secret)  # masked wherever a message might quote it
-        kwargs = {
-            **options,
-            "host": parsed.hostname or "127.0.0.1",
-            "port": port_of(url) or 5432,
-            "user": unquote(parsed.username) if parsed.username else None,
-            "password": unquote(parsed.password) if parsed.password else options.get("password"),
-        }
-        return pw.PostgresqlDatabase(name, **{k: v for k, v in kwargs.items() if v is not None})
+        return pw.PostgresqlDatabase(name, **options)
     raise ConfigError(
         f"store URL {describe_url(url)!r}: expected sqlite:///PATH or postgresql://HOST/DB"
     )
+
+
+def _pg_options(url: str) -> dict[str, str]:
+    """The libpq options of a PostgreSQL URL: its address (host, port, user, password,
+    database), its query's options, then :data:`PG_DEFAULTS`. Decoded as libpq decodes a URL
+    (``%XX`` only: a ``+`` stays a plus). ``StoreError`` naming the store and what to fix for
+    a password holding an unencoded ``/?#``, an option without ``=``, one given twice or
+    beside a different value in the address, and one libpq does not know (so names psycopg2
+    or peewee would take for themselves, such as ``thread_safe``, never reach them)."""
+    from psycopg2 import ProgrammingError
+    from psycopg2.extensions import parse_dsn
+
+    shown = describe_url(url)
+    parsed = urlparse(url)
+    query = _query_options(parsed.query)
+    for key, value in query:
+        if key is not None and key_looks_secret(key):
+            registry.add(value)  # masked wherever a message might quote it
+    registry.add(unquote(parsed.password or ""))
+    if _misplaced_at(*_split_authority(url.partition("://")[2])):
+        raise StoreError(
+            f"store URL {shown!r}: its password holds a '/', '?' or '#', which ends the "
+            "address early; percent-encode them in the password (%2F, %3F, %23)"
+        )
+    port = port_of(url)
+    address = {
+        "host": parsed.hostname,
+        "port": str(port) if port else None,
+        "user": unquote(parsed.username) if parsed.username else None,
+        "password": unquote(parsed.password) if parsed.password else None,
+        "dbname": unquote(parsed.path.lstrip("/")) or None,
+    }
+    given: dict[str, str] = {}
+    for key, value in query:
+        if key is None:
+            raise StoreError(
+                f"store URL {shown!r}: an option has no '=' (expected NAME=VALUE); a value "
+                "holding '&' must be percent-encoded (%26)"
+            )
+        if not key.replace("_", "").isalnum():
+            raise StoreError(f"store URL {shown!r}: invalid connection option {key!r}")
+        if given.get(key, value) != value:
+            raise StoreError(f"store URL {shown!r}: option {key} is given twice; give it once")
+        if address.get(key) not in (None, value):
+            raise StoreError(
+                f"store URL {shown!r}: option {key} differs from the {key} in the address; "
+                "give it in one place"
+            )
+        given[key] = value
+    options: dict[str, str] = {"host": "127.0.0.1", "port": "5432", **PG_DEFAULTS}
+    options.update(given)
+    options.update({k: v for k, v in address.items() if v is not None})
+    try:
+        parse_dsn(" ".join(f"{k}={_conninfo_value(v)}" for k, v in options.items()))
+    except ProgrammingError as exc:  # libpq's own check of the names
+        raise StoreError(f"store URL {shown!r}: {str(exc).strip()}") from None
+    return options
+
+
+def _conninfo_value(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace("'", "\\'")
+    return f"'{escaped}'"
+
+
+def _query_options(query: str) -> list[tuple[str | None, str]]:
+    """``(name, value)`` of each ``NAME=VALUE`` of a URL's query, ``(None, "")`` for a part
+    without ``=``; empty parts (``?``, ``&&``) are left out."""
+    out: list[tuple[str | None, str]] = []
+    for piece in query.split("&"):
+        if piece:
+            key, eq, value = piece.partition("=")
+            out.append((unquote(key), unquote(value)) if eq else (None, ""))
+    return out
 
 
 def is_sqlite(db: pw.Database) -> bool:

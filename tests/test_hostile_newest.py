@@ -1,0 +1,81 @@
+"""Hostile operator input to the newest pieces: PostgreSQL store URLs with libpq options and
+awkward passwords, plugins' status warnings, SAP B1 readiness, the Salesforce alert day."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+from hubtesting import HubEnv
+
+from hub import StoreError
+from hub.store.database import connect, describe_url
+
+
+# -- PostgreSQL store URLs ---------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("url", "secret"),
+    [
+        ("postgresql://hub:pa/ss-word-1@db/hub", "ss-word-1"),  # unencoded '/' ends the address
+        ("postgresql://hub:pa?ss-word-2@db/hub", "ss-word-2"),
+        ("postgresql://hub:pa#ss-word-3@db/hub", "ss-word-3"),
+        ("postgresql://hub:1234/ss-word-4@db/hub", "ss-word-4"),  # a "port", then a "path"
+        ("postgresql://hub@db/hub?sslpassword=key-pass-5", "key-pass-5"),
+        ("postgresql://hub@db/hub?PASSWORD=upper-pass-6", "upper-pass-6"),
+        ("postgresql://hub@db/hub?password=amp-pass&tail-secret-7", "tail-secret-7"),
+    ],
+)
+def test_a_store_url_is_shown_without_any_part_of_its_secrets(url, secret):
+    shown = describe_url(url)
+    assert secret not in shown, shown
+    assert shown.startswith("postgresql://hub")
+
+
+def test_a_store_url_with_an_at_in_an_option_value_is_shown_as_given():
+    url = "postgresql://db:5432/hub?application_name=ops@site&sslmode=require"
+    assert describe_url(url) == url
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("postgresql://hub@db/hub?dbname=other", "option dbname differs from the dbname"),
+        ("postgresql://hub:pw-address@db/hub?password=pw-option", "option password differs"),
+        ("postgresql://hub@db/hub?sslmode=require&sslmode=disable", "sslmode is given twice"),
+        ("postgresql://hub@db/hub?sslmode", "an option has no '='"),
+        ("postgresql://hub:pa/ss-word@db/hub", "percent-encode them in the password"),
+        # names psycopg2 or peewee would take for themselves instead of libpq
+        ("postgresql://hub@db/hub?thread_safe=", 'invalid connection option "thread_safe"'),
+        ("postgresql://hub@db/hub?database=x", 'invalid connection option "database"'),
+        ("postgresql://hub@db/hub?cursor_factory=x", 'invalid connection option "cursor_factory"'),
+    ],
+)
+def test_a_store_url_libpq_would_read_otherwise_is_refused_naming_what_to_fix(url, expected):
+    with pytest.raises(StoreError) as info:
+        connect(url)
+    assert expected in str(info.value)
+    for secret in ("pw-address", "pw-option", "ss-word"):
+        assert secret not in str(info.value)
+
+
+def test_options_the_address_leaves_out_are_kept_and_a_plus_stays_a_plus():
+    """`?host=/run/postgresql` (a Unix socket) was replaced by 127.0.0.1, `?port=` by 5432,
+    and `+` read as a space (libpq decodes only %XX)."""
+    db = connect("postgresql://hub@/hub?host=/run/postgresql&port=5433&application_name=a+b")
+    assert db.connect_params["host"] == "/run/postgresql"
+    assert db.connect_params["port"] == "5433"
+    assert db.connect_params["application_name"] == "a+b"
+    db = connect("postgresql://hub@db.example.com/hub?password=p%2Bw%26x")
+    assert db.connect_params["password"] == "p+w&x"
+    assert db.connect_params["host"] == "db.example.com"
+
+
+def test_a_password_holding_a_slash_stops_the_hub_with_exit_5_and_stays_masked(tmp_path):
+    from hub.cli.main import cli
+
+    hubenv = HubEnv(tmp_path, "postgresql://hub:pa/ss-word-9@127.0.0.1:5432/hub")
+    hubenv.write_config()
+    for args in (["status"], ["status", "--json"], ["sync", "things"]):
+        res = CliRunner().invoke(cli, args, env=hubenv.env())
+        assert res.exit_code == 5, res.output
+        assert "percent-encode them in the password (%2F, %3F, %23)" in res.output
+        assert "ss-word-9" not in res.output and "pa/ss" not in res.output
