@@ -79,3 +79,55 @@ def test_a_password_holding_a_slash_stops_the_hub_with_exit_5_and_stays_masked(t
         assert res.exit_code == 5, res.output
         assert "percent-encode them in the password (%2F, %3F, %23)" in res.output
         assert "ss-word-9" not in res.output and "pa/ss" not in res.output
+
+
+# -- SAP B1 readiness --------------------------------------------------------------------------
+def test_a_request_timing_out_after_sap_answered_another_does_not_make_it_unreachable():
+    """Many threads: a request sent before SAP answered another one, and timing out after
+    that answer, made /readyz 503 'sapb1 reachable' until some later request was answered."""
+    import threading
+
+    import httpx
+    from sapb1.sapb1_fakes import FakeServiceLayer
+
+    fake = FakeServiceLayer()
+    client = fake.client()
+    fake.routes[("GET", "Items")] = lambda r: httpx.Response(200, json={"value": []})
+    client.get("Items")  # logs in
+    in_flight, release = threading.Event(), threading.Event()
+
+    def items(request):
+        if request.url.params.get("slow"):
+            in_flight.set()
+            assert release.wait(5)
+            raise httpx.ReadTimeout("timed out", request=request)
+        return httpx.Response(200, json={"value": []})
+
+    fake.routes[("GET", "Items")] = items
+    failures = []
+
+    def slow():
+        try:
+            client.get("Items", params={"slow": "1"})
+        except Exception as exc:
+            failures.append(exc)
+
+    worker = threading.Thread(target=slow)
+    worker.start()
+    assert in_flight.wait(5)
+    client.get("Items")  # answered while the slow one waits
+    release.set()
+    worker.join(5)
+    assert len(failures) == 1 and "timed out" in str(failures[0])
+    check = client.session.readiness(0.0)
+    assert check.ok, check.detail
+
+    # a request sent after the last answer and getting none still counts
+    def refused(request):
+        raise httpx.ConnectError("connection refused", request=request)
+
+    fake.routes[("GET", "Items")] = refused
+    with pytest.raises(Exception, match="refused"):
+        client.get("Items")
+    check = client.session.readiness(0.0)
+    assert not check.ok and check.name == "reachable" and "refused" in check.detail

@@ -150,20 +150,22 @@ class ServiceLayerClient:
         with self._count_lock:
             self.requests += 1
         path = url.split("?")[0]
+        since = self.session.answers_so_far()
         try:
             resp = self.http.request(method, url, content=content, headers=h)
         except httpx.TimeoutException as exc:
             count_call(method, path, "timeout")
             kind = TransientFailure if method == "GET" else AmbiguousWrite
-            self.session.unreachable = f"SAP B1 {method} {path} timed out ({exc})"
-            raise kind(self.session.unreachable) from None
+            reason = f"SAP B1 {method} {path} timed out ({exc})"
+            self.session.no_answer(since, reason)  # /readyz says so until SAP answers again
+            raise kind(reason) from None
         except httpx.TransportError as exc:
             count_call(method, path, "error")
             failure = transport_error(exc, self.http.base_url, method, path)
-            self.session.unreachable = str(failure)  # /readyz says so until SAP answers again
+            self.session.no_answer(since, str(failure))
             raise failure from None
         count_call(method, path, resp.status_code)
-        self.session.unreachable = None
+        self.session.answered()
         return resp
 
     # -- verbs ---------------------------------------------------------------------------------

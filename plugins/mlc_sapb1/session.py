@@ -86,7 +86,27 @@ class ServiceLayerSession:
         # why the last request got no answer at all (refused, reset, timed out); None once
         # the server answers anything
         self.unreachable: str | None = None
+        self._answers = 0  # answers the server gave, of any status
+        self._answers_lock = threading.Lock()
         metrics.track(self)
+
+    # -- reachability ----------------------------------------------------------------------------
+    def answers_so_far(self) -> int:
+        """Take before a request is sent; give to :meth:`no_answer` if it gets none."""
+        return self._answers
+
+    def answered(self) -> None:
+        with self._answers_lock:
+            self._answers += 1
+            self.unreachable = None
+
+    def no_answer(self, since: int, reason: str) -> None:
+        """A request sent when :meth:`answers_so_far` was ``since`` got no answer: SAP counts as
+        unreachable unless it answered another request meanwhile (with many threads, one
+        request timing out after others were answered does not make SAP unreachable)."""
+        with self._answers_lock:
+            if self._answers == since:
+                self.unreachable = reason
 
     # -- the idle clock ------------------------------------------------------------------------
     @property
@@ -185,21 +205,23 @@ class ServiceLayerSession:
         return ticket
 
     def _send_login(self, now: float) -> SessionTicket:
+        since = self.answers_so_far()
         try:
             resp = self._http.post("Login", json=self._credentials)
         except httpx.TimeoutException as exc:
             metrics.count_call("POST", "Login", "timeout")
-            self.unreachable = f"SAP B1 login timed out: {exc}"
-            raise TransientFailure(self.unreachable) from None
+            reason = f"SAP B1 login timed out: {exc}"
+            self.no_answer(since, reason)
+            raise TransientFailure(reason) from None
         except httpx.TransportError as exc:
             from .client import transport_error  # the one place TLS failures are explained
 
             metrics.count_call("POST", "Login", "error")
             failure = transport_error(exc, self._http.base_url, "POST", "Login")
-            self.unreachable = str(failure)
+            self.no_answer(since, str(failure))
             raise failure from None
         metrics.count_call("POST", "Login", resp.status_code)
-        self.unreachable = None
+        self.answered()
         if resp.status_code in (400, 401, 403):
             code, message = parse_error(resp)
             refused = LoginRejected(code or str(resp.status_code), message)
