@@ -20,6 +20,7 @@ from . import hookspecs
 from .components import Check, Component, Mapping, Matcher, Record, Sink, Source
 from .errors import ConfigError
 from .ops.alerts import AlertedWarning
+from .secrets import redact_text
 from .settings import Schema
 
 ENTRY_POINT_GROUP = "ml_connector.plugins"
@@ -95,6 +96,19 @@ def discover(plugin_modules: Iterable[str] = ()) -> dict[str, PluginInfo]:
     for module in plugin_modules:
         found.setdefault(module, PluginInfo(name=module, module=module, distribution="(local)"))
     return found
+
+
+WARNING_MAX_CHARS = 1000
+"""A plugin's status warning is cut to this many characters (an alert subject, a status line)."""
+
+
+def _bounded_warning(note: Any) -> str:
+    """``note`` as a masked line of at most :data:`WARNING_MAX_CHARS` (masked before it is
+    cut, so a cut never leaves part of a secret), keeping an :class:`AlertedWarning`'s kind."""
+    text = redact_text(str(note))
+    if len(text) > WARNING_MAX_CHARS:
+        text = f"{text[:WARNING_MAX_CHARS]}... ({len(text)} characters)"
+    return AlertedWarning(text, note.alert_kind) if isinstance(note, AlertedWarning) else text
 
 
 class PluginHost:
@@ -208,13 +222,26 @@ class PluginHost:
         return found
 
     def status_warnings(self, settings_by_plugin: dict[str, dict[str, Any]], state_of: Any):
-        """``(plugin, warning)`` pairs for ``hub status``; a failing plugin is logged."""
+        """``(plugin, warning)`` pairs for ``hub status``; a failing plugin is logged.
+
+        A plugin answering one string gives one warning (not one per character); anything but
+        a list of strings (a number, a dict) is logged and left out; empty entries are left
+        out, and each is masked, then cut to :data:`WARNING_MAX_CHARS`."""
         out: list[tuple[str, str]] = []
         for plugin, fn in self._impls("hub_status_warnings"):
             try:
                 notes = fn(settings=settings_by_plugin.get(plugin, {}), state=state_of(plugin))
-                for n in notes or []:
-                    out.append((plugin, n if isinstance(n, AlertedWarning) else str(n)))
+                if isinstance(notes, str):
+                    notes = [notes]
+                elif notes is not None and not isinstance(notes, (list, tuple, set, frozenset)):
+                    log.error(
+                        "plugin %r: hub_status_warnings returned a %s, expected a list of "
+                        "strings; ignored", plugin, type(notes).__name__,
+                    )  # fmt: skip
+                    continue
+                for n in notes or ():
+                    if n is not None and str(n).strip():
+                        out.append((plugin, _bounded_warning(n)))
             except Exception:
                 log.exception("plugin %r failed in hub_status_warnings", plugin)
         return out

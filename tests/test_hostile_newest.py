@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 from hubtesting import HubEnv
 
-from hub import StoreError
+from hub import StoreError, hookimpl
 from hub.store.database import connect, describe_url
 
 
@@ -131,3 +131,52 @@ def test_a_request_timing_out_after_sap_answered_another_does_not_make_it_unreac
         client.get("Items")
     check = client.session.readiness(0.0)
     assert not check.ok and check.name == "reachable" and "refused" in check.detail
+
+
+# -- plugins' status warnings ------------------------------------------------------------------
+class _OddWarnings:
+    """A third-party plugin's hub_status_warnings answering whatever ``value`` holds."""
+
+    def __init__(self, value):
+        self.value = value
+
+    @hookimpl
+    def hub_status_warnings(self, settings, state):
+        return self.value
+
+
+def _warnings_of(value):
+    from hub.plugins import PluginHost, PluginInfo
+
+    host = PluginHost()
+    host.register(_OddWarnings(value), PluginInfo("odd", "odd"))
+    return host.status_warnings({}, lambda plugin: None)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, []),
+        ("the subscription lapsed", [("odd", "the subscription lapsed")]),  # one, not 23
+        (42, []),
+        ({"a": 1}, []),
+        ([None, "", "  ", 7, "real"], [("odd", "7"), ("odd", "real")]),
+    ],
+)
+def test_odd_status_warnings_of_a_plugin_are_read_sensibly(value, expected):
+    assert _warnings_of(value) == expected
+
+
+def test_a_huge_status_warning_is_cut_after_its_secret_is_masked():
+    from hub.ops.alerts import AlertedWarning
+    from hub.plugins import WARNING_MAX_CHARS
+    from hub.secrets import registry
+
+    secret = "Zq7-warning-secret-" + "x" * 40
+    registry.add(secret)
+    cut_at = WARNING_MAX_CHARS - 10  # the secret straddles the cut
+    huge = "w" * cut_at + secret + "y" * 100_000
+    ((_, text), (_, alerted)) = _warnings_of([huge, AlertedWarning(huge, "odd.lapsed")])
+    assert len(text) < WARNING_MAX_CHARS + 50 and text.endswith(" characters)")
+    assert "Zq7" not in text and "Zq7" not in alerted
+    assert isinstance(alerted, AlertedWarning) and alerted.alert_kind == "odd.lapsed"
