@@ -180,3 +180,23 @@ def test_a_huge_status_warning_is_cut_after_its_secret_is_masked():
     assert len(text) < WARNING_MAX_CHARS + 50 and text.endswith(" characters)")
     assert "Zq7" not in text and "Zq7" not in alerted
     assert isinstance(alerted, AlertedWarning) and alerted.alert_kind == "odd.lapsed"
+
+
+# -- Salesforce budget alert day ---------------------------------------------------------------
+def test_a_process_past_the_budget_across_the_utc_day_boundary_alerts_again(monkeypatch):
+    """Usage past the budget before and after midnight UTC (a busy org): the pause of the new
+    day was silent in a process that kept running, while a restart alerted."""
+    from mlc_salesforce import limits
+
+    sent: list[int] = []
+    monkeypatch.setattr(
+        limits, "publish_alert", lambda kind, subject, text, details: sent.append(details["used"])
+    )
+    now = [86400 * 20000 - 1.0]  # one second before midnight UTC
+    budget = limits.ApiBudget(0.8, clock=lambda: now[0])
+    budget.observe("api-usage=12000/15000")
+    now[0] += 2.0
+    assert not budget.exhausted()  # the new day's count is not known yet
+    budget.observe("api-usage=12100/15000")
+    budget.observe("api-usage=12200/15000")
+    assert budget.exhausted() and sent == [12000, 12100]

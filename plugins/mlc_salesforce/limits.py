@@ -8,7 +8,7 @@ count restarts); while paused, at most one probe of ``/limits`` a minute learns 
 
 When a response first shows usage at or past the budget (the pause starts), the alert
 ``salesforce.budget_crossed`` goes out once; it goes out again only after usage was seen under
-the budget (a new day, or a higher limit) and crossed it once more. The day of the last alert
+the budget (a higher limit) and crossed it once more, or on a new UTC day. The day of the last alert
 is kept in the plugin's state (``budget/alerted``), so a restart on the same UTC day does not
 send it again.
 """
@@ -61,6 +61,7 @@ class ApiBudget:
         self._lock = threading.Lock()
         self._last_probe = 0.0
         self._over = False  # usage was last seen at or past the budget (alert sent)
+        self._over_day: int | None = None  # ... on this UTC day
         self._state: Any = None
         metrics.track_budget(self)
 
@@ -78,6 +79,7 @@ class ApiBudget:
         with self._lock:
             if alerted == str(self._today()) and self.usage is None:
                 self._over = True  # crossed and alerted today, before this process started
+                self._over_day = self._today()
 
     def _keep(self, alerted: bool) -> None:
         if self._state is None:
@@ -100,9 +102,10 @@ class ApiBudget:
         with self._lock:
             usage = self.usage = ApiUsage(parsed[0], parsed[1], self._today())
             over = usage.fraction >= self.budget
-            crossed = over and not self._over
+            # a new UTC day's pause is a new one: alerted again, as after a restart
+            crossed = over and not (self._over and self._over_day == usage.day)
             cleared = self._over and not over
-            self._over = over
+            self._over, self._over_day = over, usage.day
         if cleared:
             self._keep(False)
         if crossed:
