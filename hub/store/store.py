@@ -399,21 +399,15 @@ class Store(RecordQueries, LeaseQueries):
         never recovered by ``recover_abandoned``, yet never got them. ``in_flight`` names the
         records the engine's workers hold; every other record claimed by this engine goes back.
         """
-        now = time.time()
-        p = self.db.param
-        with self.transaction():
-            # the status as a literal: it matches the partial index hub_inbox_in_flight
-            mine = self.db.execute_sql(
-                f"SELECT id FROM hub_inbox WHERE status = '{PROCESSING}' AND owner = {p}",
-                [self.owner],
-            ).fetchall()
-            strays = sorted(rid for (rid,) in mine if rid not in in_flight)
-            for chunk in _chunks(strays):
-                InboxRecord.update(status=PENDING, owner=None, updated_at=now).where(
-                    InboxRecord.id.in_(chunk),
-                    InboxRecord.status == PROCESSING,
-                    InboxRecord.owner == self.owner,
-                ).execute()
+        # the status as a literal: it matches the partial index hub_inbox_in_flight. Read, then
+        # released apart: only the engine's dispatcher, which calls this, claims for it
+        mine = self.db.execute_sql(
+            f"SELECT id FROM hub_inbox WHERE status = '{PROCESSING}' AND owner = {self.db.param}",
+            [self.owner],
+        ).fetchall()
+        strays = sorted(rid for (rid,) in mine if rid not in in_flight)
+        if strays:
+            self.release(strays)
         return len(strays)
 
     @reconnecting

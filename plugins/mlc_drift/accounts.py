@@ -20,7 +20,7 @@ from mlc_sapb1.balances import OPEN_FIELDS, overdue
 from hub import Drift, HubError
 
 from .base import SapSalesforceReconciler
-from .systems import find_flow, mapping_paths, record, same, shown
+from .systems import field_diffs, find_flow, mapping_paths, record, same, shown
 
 ACCOUNT_BASE = ("Id", "Name", "AccountNumber")
 OVERDUE_FIELDS = ("OverdueAmount", "OpenInvoicesTotal", "OverdueInvoices")
@@ -125,10 +125,6 @@ class AccountsReconciler(SapSalesforceReconciler):
             return
         # fields the sink writes only when it creates the account are Salesforce's afterwards
         theirs = {"Id", *(flow.sink_options.get("create_only") or [])}
-        diffs = [
-            f"{k}: SAP gives {shown(v)}, Salesforce has {shown(acc.get(k))}"
-            for k, v in sorted(want.items())
-            if k not in theirs and k in acc and not same(v, acc.get(k))
-        ]
+        diffs = field_diffs(want, acc, skip=theirs)
         if diffs:
             yield Drift(flow.name, "balance_differs", code, "; ".join(diffs), flow.name, code)

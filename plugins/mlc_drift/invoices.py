@@ -18,7 +18,7 @@ from mlc_sapb1.billing import DELIVERY, ORDER, billing, delivery_orders, is_canc
 from hub import Drift, HubError
 
 from .base import SapSalesforceReconciler
-from .systems import find_flow, mapping_paths, record, same, shown
+from .systems import field_diffs, find_flow, mapping_paths, record, shown
 
 
 class InvoicesReconciler(SapSalesforceReconciler):
@@ -69,11 +69,7 @@ class InvoicesReconciler(SapSalesforceReconciler):
                             f"{doc} ({shown(inv.get('DocTotal'))}) is not on opportunity "
                             f"{opp.get('Name')!r}", flow.name, str(inv["DocEntry"]))  # fmt: skip
                 continue
-            diffs = [
-                f"{k}: SAP gives {shown(v)}, Salesforce has {shown(opp.get(k))}"
-                for k, v in sorted(want.items())
-                if k != "Id" and k in opp and not same(v, opp.get(k))
-            ]
+            diffs = field_diffs(want, opp)
             if diffs:
                 yield Drift(flow.name, "field_differs", opp_id, f"{doc}: " + "; ".join(diffs),
                             flow.name, str(inv["DocEntry"]))  # fmt: skip
@@ -145,11 +141,7 @@ class InvoicesReconciler(SapSalesforceReconciler):
                             f"{what} (invoiced {shown(payload['InvoicedTotal'])}) is not on "
                             f"opportunity {opp.get('Name')!r}", flow.name, ext_id)  # fmt: skip
                 continue
-            diffs = [
-                f"{k}: SAP gives {shown(v)}, Salesforce has {shown(opp.get(k))}"
-                for k, v in sorted(want.items())
-                if k != "Id" and k in opp and not same(v, opp.get(k))
-            ]
+            diffs = field_diffs(want, opp)
             if diffs:
                 yield Drift(flow.name, "field_differs", opp_id, f"{what}: " + "; ".join(diffs),
                             flow.name, ext_id)  # fmt: skip

@@ -130,6 +130,16 @@ def same(a: Any, b: Any) -> bool:
     return str(a) == str(b)
 
 
+def field_diffs(want: dict[str, Any], have: dict[str, Any], skip=("Id",)) -> list[str]:
+    """What SAP gives against what Salesforce has, for each field of ``want`` (a mapping's
+    output) that ``have`` (the Salesforce record) holds and that differs; ``skip`` is left out."""
+    return [
+        f"{k}: SAP gives {shown(v)}, Salesforce has {shown(have.get(k))}"
+        for k, v in sorted(want.items())
+        if k not in skip and k in have and not same(v, have.get(k))
+    ]
+
+
 def shown(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
