@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
+import time
 
 
 def test_demo_refuses_a_directory_that_is_not_its_own(tmp_path):
@@ -66,57 +69,47 @@ def _processes_naming(text: str) -> list[int]:
     return pids
 
 
-def test_a_stop_signal_stops_the_emulators_and_the_hub_it_started(tmp_path):
-    import signal
-    import time
-
+@contextlib.contextmanager
+def _demo_running(tmp_path):
+    """`hub demo` as a process, once its flows run (emulators and `hub run` up); whatever of
+    it is still running afterwards is killed."""
     demo_dir = tmp_path / "demo"
-    log = (tmp_path / "demo.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "hub", "demo", "--dir", str(demo_dir)],
-                            stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+    with (tmp_path / "demo.log").open("w") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "hub", "demo", "--dir", str(demo_dir)],
+                                stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
     try:
         deadline = time.monotonic() + 60
         while "Running the flows" not in (tmp_path / "demo.log").read_text():
             assert proc.poll() is None and time.monotonic() < deadline, "the demo did not start"
             time.sleep(0.1)
-        assert _processes_naming(str(demo_dir)) != [proc.pid]  # emulators and hub run are up
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(60) == 128 + signal.SIGTERM
-        deadline = time.monotonic() + 30
-        while _processes_naming(str(demo_dir)):
-            assert time.monotonic() < deadline, _processes_naming(str(demo_dir))
-            time.sleep(0.1)
+        yield proc, demo_dir
     finally:
         if proc.poll() is None:
             proc.kill()
         for pid in _processes_naming(str(demo_dir)):
             os.kill(pid, signal.SIGKILL)
+
+
+def _wait_all_gone(demo_dir) -> None:
+    deadline = time.monotonic() + 30
+    while _processes_naming(str(demo_dir)):
+        assert time.monotonic() < deadline, _processes_naming(str(demo_dir))
+        time.sleep(0.1)
+
+
+def test_a_stop_signal_stops_the_emulators_and_the_hub_it_started(tmp_path):
+    with _demo_running(tmp_path) as (proc, demo_dir):
+        assert _processes_naming(str(demo_dir)) != [proc.pid]  # emulators and hub run are up
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(60) == 128 + signal.SIGTERM
+        _wait_all_gone(demo_dir)
 
 
 def test_a_killed_demo_leaves_no_emulator_or_hub_running(tmp_path):
     """SIGKILL cannot be handled by the demo: its children stop because they are tied to it."""
-    import signal
-    import time
-
-    demo_dir = tmp_path / "demo"
-    log = (tmp_path / "demo.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "hub", "demo", "--dir", str(demo_dir)],
-                            stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
-    try:
-        deadline = time.monotonic() + 60
-        while "Running the flows" not in (tmp_path / "demo.log").read_text():
-            assert proc.poll() is None and time.monotonic() < deadline, "the demo did not start"
-            time.sleep(0.1)
+    with _demo_running(tmp_path) as (proc, demo_dir):
         children = [pid for pid in _processes_naming(str(demo_dir)) if pid != proc.pid]
         assert len(children) == 3, children  # two emulators and hub run
         proc.kill()
         proc.wait(10)
-        deadline = time.monotonic() + 30
-        while _processes_naming(str(demo_dir)):
-            assert time.monotonic() < deadline, _processes_naming(str(demo_dir))
-            time.sleep(0.1)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        for pid in _processes_naming(str(demo_dir)):
-            os.kill(pid, signal.SIGKILL)
+        _wait_all_gone(demo_dir)
