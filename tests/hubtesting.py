@@ -230,3 +230,14 @@ class TcpProxy:
         netloc = p.netloc.rsplit("@", 1)
         host = f"127.0.0.1:{self.port}"
         return p._replace(netloc=f"{netloc[0]}@{host}" if len(netloc) == 2 else host).geturl()
+
+
+def metric_samples(text: str) -> dict[tuple, float]:
+    """A Prometheus exposition as ``{(name, ((label, value), ...)): value}``."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    out = {}
+    for fam in text_string_to_metric_families(text):
+        for s in fam.samples:
+            out[(s.name, tuple(sorted(s.labels.items())))] = s.value
+    return out

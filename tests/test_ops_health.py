@@ -7,9 +7,9 @@ import json
 import httpx
 import hubtest_ops_plugin as ops_plugin
 import pytest
+from hubtesting import metric_samples as samples
 from hubtesting import wait_for
 from ops_env import close_hubs, serving, synced_engine, write_ops_config
-from prometheus_client.parser import text_string_to_metric_families
 
 
 @pytest.fixture(autouse=True)
@@ -23,14 +23,6 @@ def _reset_plugin():
     ops_plugin.STATE.update(token_ok=True, bad_metric=False)
     ops_plugin.CALLS._counts.clear()
     yield
-
-
-def samples(text: str) -> dict[tuple, float]:
-    out = {}
-    for fam in text_string_to_metric_families(text):
-        for s in fam.samples:
-            out[(s.name, tuple(sorted(s.labels.items())))] = s.value
-    return out
 
 
 def test_metrics_per_flow_from_engine_store_and_plugins(hubenv):

@@ -9,7 +9,7 @@ import re
 
 import httpx
 from flows_landscape import wait_until
-from prometheus_client.parser import text_string_to_metric_families
+from hubtesting import metric_samples as samples
 
 LISTEN = {
     "workers = 4": 'workers = 4\nlisten = "127.0.0.1:0"\nplugin_modules = ["hubtest_alert_file"]'
@@ -20,14 +20,6 @@ PLUGIN_SERIES = (
     "mlc_session_expires_in_seconds", "mlc_api_usage", "mlc_api_limit", "mlc_api_budget_ratio",
     "mlc_api_paused", "mlc_cdc_lag_seconds",
 )  # fmt: skip
-
-
-def samples(text: str) -> dict[tuple, float]:
-    out = {}
-    for fam in text_string_to_metric_families(text):
-        for s in fam.samples:
-            out[(s.name, tuple(sorted(s.labels.items())))] = s.value
-    return out
 
 
 def plugin_series(m: dict) -> set[tuple]:
